@@ -1,0 +1,3 @@
+from calicotool.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,130 @@
+"""Top-level `get`, `apply` and `diff`, kubectl-style, over any datastore."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from calicotool.cli.context import AppContext, app_context
+from calicotool.cli.exitstatus import ExitStatus
+from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, render_resources
+from calicotool.datastore.plan import ApplyPlan, plan_diff
+from calicotool.datastore.sync import execute, plan_against
+from calicotool.errors import NotFound
+from calicotool.model.kinds import kind_info
+from calicotool.model.loader import load_paths
+from calicotool.model.resource import Resource
+
+FilesOption = Annotated[
+    list[Path], typer.Option("--filename", "-f", help="Manifest file or directory (repeatable).", show_default=False)
+]
+
+
+def get(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="Kind, e.g. NetworkPolicy, bgppeers, Node.")],
+    name: Annotated[str | None, typer.Argument(help="Object name; omit to list.")] = None,
+    namespace: Annotated[str | None, typer.Option("--namespace", "-n", help="Namespace (namespaced kinds).")] = None,
+    selector: Annotated[str | None, typer.Option("--selector", "-l", help="Label selector, e.g. app=web,tier!=db.")] = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Show Calico resources from the datastore."""
+    app = app_context(ctx)
+    info = kind_info(kind)
+    store = app.store()
+    if name:
+        items = [store.get(info.name, name, namespace if info.namespaced else None)]
+    else:
+        items = store.list(info.name, namespace if info.namespaced else None, selector)
+    if not items and output == OutputFormat.table:
+        app.info(f"No {info.plural} found.")
+        return
+    render_resources(app, items, output)
+
+
+def report_plan(app: AppContext, plan: ApplyPlan, dry_run: bool, output: OutputFormat) -> None:
+    rows = [(c.op.value, c.resource.kind, c.resource.namespace, c.resource.name) for c in plan.changes]
+    data = {"dryRun": dry_run, "summary": plan.summary(),
+            "changes": [{"op": r[0], "kind": r[1], "namespace": r[2], "name": r[3]} for r in rows]}
+    if output == OutputFormat.table:
+        verb = "would " if dry_run else ""
+        for op, kind, ns, name in rows:
+            print_text(app, f"{kind}/{ns + '/' if ns else ''}{name} {verb}{op}")
+        s = plan.summary()
+        print_text(app, f"{'(dry run) ' if dry_run else ''}{s['create']} created, {s['update']} updated, "
+                        f"{s['delete']} deleted, {s['unchanged']} unchanged")
+    else:
+        render_data(app, data, output)
+
+
+def apply_resources(app: AppContext, desired: list[Resource], dry_run: bool, prune: bool, output: OutputFormat,
+                    prune_kinds: set[str] | None = None) -> ApplyPlan:
+    """Plan and (unless dry-run) apply `desired`; report what happened. Shared by every apply command."""
+    store = app.store()
+    plan, _ = plan_against(store, desired, prune=prune, prune_kinds=prune_kinds)
+    if not dry_run:
+        execute(store, plan)
+    report_plan(app, plan, dry_run, output)
+    return plan
+
+
+def diff_resources(app: AppContext, desired: list[Resource], prune: bool = False,
+                   prune_kinds: set[str] | None = None) -> int:
+    """Print a unified diff live -> desired; return 1 on drift, like `kubectl diff`."""
+    plan, current = plan_against(app.store(), desired, prune=prune, prune_kinds=prune_kinds)
+    text = plan_diff(plan, current)
+    if text:
+        print_text(app, text)
+    return ExitStatus.FINDINGS if plan.changes else ExitStatus.OK
+
+
+def apply(
+    ctx: typer.Context,
+    filename: FilesOption,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    prune: Annotated[bool, typer.Option("--prune", help="Delete managed objects (managed-by: calicotool) of the "
+                                                        "applied kinds that the manifests no longer contain.")] = False,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Create or update resources from manifests (all-or-nothing where the datastore allows)."""
+    app = app_context(ctx)
+    desired = [item.resource for item in load_paths(list(filename))]
+    apply_resources(app, desired, dry_run, prune, output)
+
+
+def diff(
+    ctx: typer.Context,
+    filename: FilesOption,
+    prune: Annotated[bool, typer.Option("--prune", help="Also show managed objects apply --prune would delete.")] = False,
+) -> None:
+    """Unified diff between the datastore and manifests. Exit 1 when they differ."""
+    app = app_context(ctx)
+    desired = [item.resource for item in load_paths(list(filename))]
+    raise typer.Exit(diff_resources(app, desired, prune=prune))
+
+
+def delete(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="Kind.")],
+    name: Annotated[str, typer.Argument(help="Object name.")],
+    namespace: Annotated[str | None, typer.Option("--namespace", "-n")] = None,
+    ignore_not_found: Annotated[bool, typer.Option("--ignore-not-found")] = False,
+) -> None:
+    """Delete one resource."""
+    app = app_context(ctx)
+    info = kind_info(kind)
+    try:
+        app.store().delete(info.name, name, namespace if info.namespaced else None)
+    except NotFound:
+        if not ignore_not_found:
+            raise
+    app.info(f"{info.kind}/{name} deleted")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(get)
+    app.command()(apply)
+    app.command()(diff)
+    app.command()(delete)

@@ -1,0 +1,265 @@
+"""The GitOps datastore: a manifest directory Argo CD or Flux can sync. The embedded default (`dir:./cluster`).
+
+Layout: `<root>/<plural>/<name>.yaml` (cluster-scoped) or `<root>/<plural>/<namespace>/<name>.yaml`, one
+resource per file, plus `<root>/kustomization.yaml` listing them in apply order (tiers and pools first).
+resourceVersion is a hash of the file's bytes, so an update against a stale copy is refused (lost update).
+Writes go to a temp file and are renamed into place, under a lock file shared by all writers."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import filelock
+
+from calicotool.datastore.base import BatchResult, Change, Op, StoreInfo
+from calicotool.datastore.labelselector import parse_label_selector
+from calicotool.errors import AlreadyExists, Conflict, Invalid, NotFound, Unavailable
+from calicotool.model import yamlio
+from calicotool.model.kinds import KINDS, KindInfo, kind_info
+from calicotool.model.resource import SERVER_METADATA, Resource
+
+KUSTOMIZATION = "kustomization.yaml"
+LOCK_FILE = ".calicotool.lock"
+LOCK_TIMEOUT_S = 30.0
+
+
+def _rv(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+class DirectoryStore:
+    """Store over a manifest directory (see module docstring)."""
+
+    def __init__(self, root: Path, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
+        self.root = Path(root)
+        self._lock_timeout = lock_timeout
+        if self.root.exists() and not self.root.is_dir():
+            raise Unavailable(f"datastore dir:{self.root} is not a directory")
+
+    # -- paths ----------------------------------------------------------------------------------------------------
+    def path_for(self, info: KindInfo, name: str, namespace: str = "") -> Path:
+        if not name or "/" in name or name.startswith("."):
+            raise Invalid(f"cannot store {info.kind} named {name!r} in a directory")
+        base = self.root / info.plural
+        if info.namespaced:
+            base = base / (namespace or "default")
+        return base / f"{name}.yaml"
+
+    def _resource_path(self, res: Resource) -> Path:
+        return self.path_for(res.info, res.name, res.namespace)
+
+    # -- reading --------------------------------------------------------------------------------------------------
+    def _read(self, path: Path) -> Resource:
+        data = path.read_bytes()
+        try:
+            docs = list(yamlio.load_text(data.decode("utf-8"), str(path)))
+        except Exception as exc:  # malformed file in the repo: say which
+            raise Invalid(f"{path}: cannot parse stored resource: {exc}") from None
+        if len(docs) != 1 or not isinstance(docs[0][2], dict):
+            raise Invalid(f"{path}: expected exactly one resource")
+        res = Resource.from_dict(docs[0][2])
+        res.metadata["resourceVersion"] = _rv(data)
+        return res
+
+    def check(self) -> StoreInfo:
+        exists = self.root.is_dir()
+        count = sum(1 for _ in self.root.rglob("*.yaml")) - (1 if (self.root / KUSTOMIZATION).exists() else 0) if exists else 0
+        if exists and not os.access(self.root, os.W_OK):
+            raise Unavailable(f"datastore dir:{self.root} is not writable")
+        return StoreInfo(
+            backend="dir",
+            location=str(self.root),
+            api_group="projectcalico.org/v3",
+            calico_version=None,
+            details={"exists": exists, "resources": max(count, 0)},
+        )
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> Resource:
+        info = kind_info(kind)
+        path = self.path_for(info, name, namespace or "")
+        if not path.is_file():
+            raise NotFound(f"{info.kind} {(namespace + '/') if info.namespaced and namespace else ''}{name} not found")
+        return self._read(path)
+
+    def _files(self, info: KindInfo, namespace: str | None) -> Iterator[Path]:
+        base = self.root / info.plural
+        if not base.is_dir():
+            return iter(())
+        if info.namespaced:
+            pattern = f"{namespace}/*.yaml" if namespace else "*/*.yaml"
+        else:
+            pattern = "*.yaml"
+        return iter(sorted(base.glob(pattern)))
+
+    def list(self, kind: str, namespace: str | None = None, label_selector: str | None = None) -> list[Resource]:
+        info = kind_info(kind)
+        selector = parse_label_selector(label_selector)
+        out = []
+        for path in self._files(info, namespace):
+            res = self._read(path)
+            if selector.matches(res.labels):
+                out.append(res)
+        return out
+
+    # -- writing --------------------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(self.root / LOCK_FILE))
+        try:
+            lock.acquire(timeout=self._lock_timeout)
+        except filelock.Timeout:
+            raise Conflict(f"dir:{self.root} is locked by another writer ({LOCK_FILE})") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def create(self, resource: Resource) -> Resource:
+        return self.apply_batch([Change(Op.CREATE, resource)]).results[0]
+
+    def update(self, resource: Resource) -> Resource:
+        return self.apply_batch([Change(Op.UPDATE, resource)]).results[0]
+
+    def delete(self, kind: str, name: str, namespace: str | None = None, resource_version: str | None = None) -> None:
+        info = kind_info(kind)
+        res = Resource.new(info.kind, name, namespace=namespace if info.namespaced else None, api_version=info.api_version)
+        if resource_version:
+            res.metadata["resourceVersion"] = resource_version
+        self.apply_batch([Change(Op.DELETE, res)])
+
+    @staticmethod
+    def _serialise(res: Resource) -> bytes:
+        doc = res.to_dict()
+        doc["metadata"] = {k: v for k, v in doc["metadata"].items() if k not in SERVER_METADATA}
+        if res.info.name != "CalicoNodeStatus":  # status is observed state, not declared; keep it out of Git
+            doc.pop("status", None)
+        return yamlio.dump(doc).encode("utf-8")
+
+    def apply_batch(self, changes: Iterable[Change]) -> BatchResult:
+        """All-or-nothing: every guard is checked first, then files are staged and renamed into place; if a
+        rename fails, the files already replaced are restored."""
+        changes = list(changes)
+        with self._write_lock():
+            writes: dict[Path, bytes | None] = {}
+            results: list[Resource] = []
+            for change in changes:
+                res = change.resource
+                path = self._resource_path(res)
+                if path in writes:
+                    current: bytes | None = writes[path]
+                else:
+                    current = path.read_bytes() if path.is_file() else None
+                label = f"{res.kind} {res.key.namespace + '/' if res.key.namespace else ''}{res.name}"
+                want = res.resource_version
+                if change.op == Op.CREATE:
+                    if current is not None:
+                        raise AlreadyExists(f"{label} already exists")
+                elif current is None:
+                    raise NotFound(f"{label} not found")
+                elif want and _rv(current) != want:
+                    raise Conflict(f"{label} was modified (resourceVersion {want} is stale, now {_rv(current)})")
+                if change.op == Op.DELETE:
+                    writes[path] = None
+                    results.append(res)
+                else:
+                    data = self._serialise(res)
+                    writes[path] = data
+                    stored = res.copy()
+                    stored.metadata["resourceVersion"] = _rv(data)
+                    results.append(stored)
+            self._commit(writes)
+        return BatchResult(applied=changes, results=results, atomic=True)
+
+    def _commit(self, writes: dict[Path, bytes | None]) -> None:
+        backups: dict[Path, bytes | None] = {p: (p.read_bytes() if p.is_file() else None) for p in writes}
+        staged: dict[Path, str] = {}
+        try:
+            for path, data in writes.items():
+                if data is None:
+                    continue
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                staged[path] = tmp
+        except OSError as exc:
+            for tmp in staged.values():
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+            raise Unavailable(f"cannot write to dir:{self.root}: {exc}") from None
+        done: list[Path] = []
+        try:
+            for path, data in writes.items():
+                if data is None:
+                    path.unlink()
+                    self._prune_empty(path.parent)
+                else:
+                    os.replace(staged[path], path)
+                done.append(path)
+            self._write_kustomization()
+        except OSError as exc:
+            for path in done:  # put back what was there before
+                old = backups[path]
+                with contextlib.suppress(OSError):
+                    if old is None:
+                        path.unlink()
+                    else:
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        path.write_bytes(old)
+            raise Unavailable(f"write to dir:{self.root} failed and was rolled back: {exc}") from None
+
+    def _prune_empty(self, folder: Path) -> None:
+        while folder != self.root and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+
+    def _write_kustomization(self) -> None:
+        """Regenerate kustomization.yaml: every stored file, in apply order (kind order, then path)."""
+        entries: list[tuple[int, str, str]] = []
+        for info in KINDS.values():
+            base = self.root / info.plural
+            if not base.is_dir():
+                continue
+            for path in base.rglob("*.yaml"):
+                if not path.name.startswith("."):
+                    entries.append((info.order, info.plural, path.relative_to(self.root).as_posix()))
+        entries.sort()
+        doc = {
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": [e[2] for e in entries],
+        }
+        target = self.root / KUSTOMIZATION
+        data = yamlio.dump(doc).encode()
+        if target.is_file() and target.read_bytes() == data:
+            return
+        fd, tmp = tempfile.mkstemp(prefix=".kustomization.", suffix=".tmp", dir=self.root)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+
+    @contextlib.contextmanager
+    def lock(self, name: str, ttl_seconds: float = 60.0, wait_seconds: float = 0.0) -> Iterator[None]:
+        """A named lock file under `<root>/.locks/`; the OS drops it if the holder dies, so no TTL is needed."""
+        folder = self.root / ".locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(folder / f"{name}.lock"), thread_local=False)
+        try:
+            lock.acquire(timeout=max(wait_seconds, 0.0) or 0.01)
+        except filelock.Timeout:
+            raise Conflict(f"lock {name!r} on dir:{self.root} is held by another run") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,85 @@
+"""Pure planning of `apply` / `diff` / `--prune`: desired resources vs current ones -> ordered Changes.
+
+A plan is a value: print it, diff it, test it, then hand it to Store.apply_batch. Nothing here does I/O."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from calicotool.datastore.base import Change, Op
+from calicotool.model import yamlio
+from calicotool.model.resource import Resource, ResourceKey
+
+
+@dataclass
+class ApplyPlan:
+    changes: list[Change] = field(default_factory=list)
+    unchanged: list[ResourceKey] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def summary(self) -> dict[str, int]:
+        out = {"create": 0, "update": 0, "delete": 0, "unchanged": len(self.unchanged)}
+        for c in self.changes:
+            out[c.op.value] += 1
+        return out
+
+
+def _order(change: Change) -> tuple[int, int, str]:
+    info = change.resource.info
+    # creates/updates in dependency order (tiers before policies); deletes last, in reverse order
+    if change.op == Op.DELETE:
+        return (1, -info.order, str(change.key))
+    return (0, info.order, str(change.key))
+
+
+def plan_apply(current: list[Resource], desired: list[Resource], prune: bool = False,
+               prune_scope: set[str] | None = None) -> ApplyPlan:
+    """Changes that make `current` look like `desired`.
+
+    Updates carry the current resourceVersion so a concurrent writer causes a Conflict, not a lost update.
+    With `prune`, current objects that calicotool manages (managed-by label) and are absent from `desired` are
+    deleted — restricted to kinds in `prune_scope` when given. Unmanaged objects are never pruned."""
+    by_key = {r.key: r for r in current}
+    plan = ApplyPlan()
+    wanted: set[ResourceKey] = set()
+    for res in desired:
+        wanted.add(res.key)
+        have = by_key.get(res.key)
+        if have is None:
+            plan.changes.append(Change(Op.CREATE, res.with_resource_version(None)))
+        elif have.same_content(res):
+            plan.unchanged.append(res.key)
+        else:
+            plan.changes.append(Change(Op.UPDATE, res.with_resource_version(have.resource_version)))
+    if prune:
+        for key, have in by_key.items():
+            if key in wanted or not have.managed:
+                continue
+            if prune_scope is not None and key.kind not in prune_scope:
+                continue
+            plan.changes.append(Change(Op.DELETE, have))
+    plan.changes.sort(key=_order)
+    return plan
+
+
+def unified_diff(current: Resource | None, desired: Resource | None) -> str:
+    """kubectl-diff-like unified diff of two versions of one object (server-owned metadata left out)."""
+    key = (desired or current).key if (desired or current) else "?"
+    a = yamlio.dump(current.content()).splitlines(keepends=True) if current else []
+    b = yamlio.dump(desired.content()).splitlines(keepends=True) if desired else []
+    return "".join(difflib.unified_diff(a, b, fromfile=f"live/{key}", tofile=f"desired/{key}"))
+
+
+def plan_diff(plan: ApplyPlan, current: list[Resource]) -> str:
+    by_key = {r.key: r for r in current}
+    parts = []
+    for change in plan.changes:
+        if change.op == Op.DELETE:
+            parts.append(unified_diff(by_key.get(change.key), None))
+        else:
+            parts.append(unified_diff(by_key.get(change.key), change.resource))
+    return "".join(parts)

@@ -1,0 +1,1 @@
+"""Firewall rule sets -> Calico resources; the evaluator that explains flows; lint; importers."""

@@ -1,0 +1,41 @@
+"""Backends for the contract suite. Each backend module exposes a `<name>_store_factory` fixture that returns a
+callable producing Store instances connected to the SAME backing data (so two instances can race)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from calicotool.datastore.base import Store
+from calicotool.datastore.directory import DirectoryStore
+try:
+    from tests.datastore.backend_etcd import etcd_store_factory  # noqa: F401 - fixture
+except ImportError:  # pragma: no cover - the fixture module is part of the tree; this only eases bisecting
+    pass
+try:
+    from tests.datastore.backend_kube import kube_store_factory  # noqa: F401 - fixture
+except ImportError:  # pragma: no cover
+    pass
+
+StoreFactory = Callable[[], Store]
+
+
+@pytest.fixture
+def dir_store_factory(tmp_path: Path) -> StoreFactory:
+    root = tmp_path / "gitops"
+    return lambda: DirectoryStore(root)
+
+
+@pytest.fixture(params=["dir", "etcd", "kube"])
+def store_factory(request: pytest.FixtureRequest) -> StoreFactory:
+    factory: StoreFactory = request.getfixturevalue(f"{request.param}_store_factory")
+    return factory
+
+
+@pytest.fixture
+def store(store_factory: StoreFactory) -> Store:
+    s = store_factory()
+    yield s
+    s.close()
