@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import traceback
 from typing import Annotated, Sequence
@@ -107,8 +108,9 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     command = typer.main.get_command(app)
     err = env.err_console()
     try:
-        try:
-            rv = command.main(args=args, prog_name="calicotool", standalone_mode=False, obj=obj)
+        try:  # help and --version write to sys.stdout: point it at the injected stream
+            with contextlib.redirect_stdout(env.stdout), contextlib.redirect_stderr(env.stderr):
+                rv = command.main(args=args, prog_name="calicotool", standalone_mode=False, obj=obj)
         finally:
             obj.close()
         return int(rv) if isinstance(rv, int) else ExitStatus.OK

@@ -206,6 +206,9 @@ class DirectoryStore:
                 done.append(path)
             self._write_kustomization()
         except OSError as exc:
+            for tmp in staged.values():  # staged files never renamed into place
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
             for path in done:  # put back what was there before
                 old = backups[path]
                 with contextlib.suppress(OSError):
