@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 import typer
 from rich.console import Console
@@ -22,7 +23,9 @@ class Environment:
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     cwd: Path = field(default_factory=Path.cwd)
-    config_dir: Path = field(default_factory=lambda: Path(os.environ.get("XDG_CONFIG_HOME", "~/.config")).expanduser() / "calicotool")
+    config_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("XDG_CONFIG_HOME", "~/.config")).expanduser() / "calicotool"
+    )
 
     def console(self) -> Console:
         return Console(file=self.stdout, soft_wrap=True, highlight=False, width=_width(self.stdout))

@@ -15,8 +15,14 @@ def check(ctx: typer.Context, output: OutputOption = OutputFormat.table) -> None
     """Is the datastore reachable? Which API group and Calico version does it serve? Exit 3 if unreachable."""
     a = app_context(ctx)
     info = a.store().check()
-    data = {"datastore": a.datastore_spec(), "backend": info.backend, "location": info.location,
-            "apiGroup": info.api_group, "calicoVersion": info.calico_version or "unknown", **info.details}
+    data = {
+        "datastore": a.datastore_spec(),
+        "backend": info.backend,
+        "location": info.location,
+        "apiGroup": info.api_group,
+        "calicoVersion": info.calico_version or "unknown",
+        **info.details,
+    }
     render_data(a, data, output)
 
 

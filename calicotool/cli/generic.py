@@ -46,21 +46,33 @@ def get(
 
 def report_plan(app: AppContext, plan: ApplyPlan, dry_run: bool, output: OutputFormat) -> None:
     rows = [(c.op.value, c.resource.kind, c.resource.namespace, c.resource.name) for c in plan.changes]
-    data = {"dryRun": dry_run, "summary": plan.summary(),
-            "changes": [{"op": r[0], "kind": r[1], "namespace": r[2], "name": r[3]} for r in rows]}
+    data = {
+        "dryRun": dry_run,
+        "summary": plan.summary(),
+        "changes": [{"op": r[0], "kind": r[1], "namespace": r[2], "name": r[3]} for r in rows],
+    }
     if output == OutputFormat.table:
         verb = "would " if dry_run else ""
         for op, kind, ns, name in rows:
             print_text(app, f"{kind}/{ns + '/' if ns else ''}{name} {verb}{op}")
         s = plan.summary()
-        print_text(app, f"{'(dry run) ' if dry_run else ''}{s['create']} created, {s['update']} updated, "
-                        f"{s['delete']} deleted, {s['unchanged']} unchanged")
+        print_text(
+            app,
+            f"{'(dry run) ' if dry_run else ''}{s['create']} created, {s['update']} updated, "
+            f"{s['delete']} deleted, {s['unchanged']} unchanged",
+        )
     else:
         render_data(app, data, output)
 
 
-def apply_resources(app: AppContext, desired: list[Resource], dry_run: bool, prune: bool, output: OutputFormat,
-                    prune_kinds: set[str] | None = None) -> ApplyPlan:
+def apply_resources(
+    app: AppContext,
+    desired: list[Resource],
+    dry_run: bool,
+    prune: bool,
+    output: OutputFormat,
+    prune_kinds: set[str] | None = None,
+) -> ApplyPlan:
     """Plan and (unless dry-run) apply `desired`; report what happened. Shared by every apply command."""
     store = app.store()
     plan, _ = plan_against(store, desired, prune=prune, prune_kinds=prune_kinds)
@@ -70,8 +82,7 @@ def apply_resources(app: AppContext, desired: list[Resource], dry_run: bool, pru
     return plan
 
 
-def diff_resources(app: AppContext, desired: list[Resource], prune: bool = False,
-                   prune_kinds: set[str] | None = None) -> int:
+def diff_resources(app: AppContext, desired: list[Resource], prune: bool = False, prune_kinds: set[str] | None = None) -> int:
     """Print a unified diff live -> desired; return 1 on drift, like `kubectl diff`."""
     plan, current = plan_against(app.store(), desired, prune=prune, prune_kinds=prune_kinds)
     text = plan_diff(plan, current)
@@ -84,8 +95,13 @@ def apply(
     ctx: typer.Context,
     filename: FilesOption,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
-    prune: Annotated[bool, typer.Option("--prune", help="Delete managed objects (managed-by: calicotool) of the "
-                                                        "applied kinds that the manifests no longer contain.")] = False,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Delete managed objects (managed-by: calicotool) of the applied kinds that the manifests no longer contain.",
+        ),
+    ] = False,
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Create or update resources from manifests (all-or-nothing where the datastore allows)."""

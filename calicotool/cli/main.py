@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import sys
 import traceback
-from typing import Annotated, Sequence
+from collections.abc import Sequence
+from typing import Annotated
 
 import typer
 from typer.exceptions import TyperException
@@ -88,6 +89,9 @@ except ImportError:  # pragma: no cover
     pass
 
 
+_ABORTS_AND_INTERRUPT: tuple[type[BaseException], ...] = (*_ABORTS, KeyboardInterrupt)
+
+
 def _status_for(exc: CalicotoolError) -> ExitStatus:
     if isinstance(exc, Findings):
         return ExitStatus.FINDINGS
@@ -116,7 +120,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         return int(rv) if isinstance(rv, int) else ExitStatus.OK
     except _EXITS as exc:
         return int(getattr(exc, "exit_code", 0))
-    except (*_ABORTS, KeyboardInterrupt):
+    except _ABORTS_AND_INTERRUPT:
         err.print("interrupted", markup=False)
         return ExitStatus.INTERRUPTED
     except _USAGE as exc:
@@ -128,8 +132,12 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         return ExitStatus.BAD_INPUT
     except CalicotoolError as exc:
         status = _status_for(exc)
-        kind = {ExitStatus.FINDINGS: "", ExitStatus.BAD_INPUT: "error: ", ExitStatus.DATASTORE: "datastore error: ",
-                ExitStatus.HOST: "host error: "}.get(status, "error: ")
+        kind = {
+            ExitStatus.FINDINGS: "",
+            ExitStatus.BAD_INPUT: "error: ",
+            ExitStatus.DATASTORE: "datastore error: ",
+            ExitStatus.HOST: "host error: ",
+        }.get(status, "error: ")
         if isinstance(exc, ValidationFailed) and len(exc.errors) > 1:
             for line in exc.details():
                 err.print(f"error: {line}", markup=False)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from enum import Enum
-from typing import Annotated, Any, Iterable, Sequence
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from calicotool.cli.context import AppContext
 from calicotool.model import yamlio
@@ -47,7 +49,7 @@ def render_table(app: AppContext, columns: Sequence[str], rows: Iterable[Sequenc
     for col in columns:
         table.add_column(col)
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*[Text("" if v is None else str(v)) for v in row])
     app.out.print(table)
 
 
@@ -89,8 +91,5 @@ def render_resources(app: AppContext, resources: Sequence[Resource], fmt: Output
         render_table(
             app,
             ["KIND", "NAMESPACE", "NAME", "LABELS"],
-            [
-                (r.kind, r.namespace, r.name, ",".join(f"{k}={v}" for k, v in sorted(r.labels.items())))
-                for r in resources
-            ],
+            [(r.kind, r.namespace, r.name, ",".join(f"{k}={v}" for k, v in sorted(r.labels.items()))) for r in resources],
         )

@@ -6,10 +6,11 @@ Unavailable); it never prints. `update` and `delete` are guarded by resourceVers
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import Enum
-from contextlib import AbstractContextManager
-from typing import Any, Iterable, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from calicotool.model.resource import Resource, ResourceKey
 
@@ -64,9 +65,7 @@ class Store(Protocol):
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> Resource: ...
 
-    def list(
-        self, kind: str, namespace: str | None = None, label_selector: str | None = None
-    ) -> list[Resource]: ...
+    def list(self, kind: str, namespace: str | None = None, label_selector: str | None = None) -> list[Resource]: ...
 
     def create(self, resource: Resource) -> Resource: ...
 

@@ -11,8 +11,8 @@ import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import filelock
 
@@ -57,12 +57,12 @@ class DirectoryStore:
     def _read(self, path: Path) -> Resource:
         data = path.read_bytes()
         try:
-            docs = list(yamlio.load_text(data.decode("utf-8"), str(path)))
+            doc = yamlio.load_one(data)
         except Exception as exc:  # malformed file in the repo: say which
             raise Invalid(f"{path}: cannot parse stored resource: {exc}") from None
-        if len(docs) != 1 or not isinstance(docs[0][2], dict):
+        if not isinstance(doc, dict):
             raise Invalid(f"{path}: expected exactly one resource")
-        res = Resource.from_dict(docs[0][2])
+        res = Resource.from_dict(doc)
         res.metadata["resourceVersion"] = _rv(data)
         return res
 
@@ -204,7 +204,7 @@ class DirectoryStore:
                 else:
                     os.replace(staged[path], path)
                 done.append(path)
-            self._write_kustomization()
+            self._write_kustomization(writes)
         except OSError as exc:
             for tmp in staged.values():  # staged files never renamed into place
                 with contextlib.suppress(OSError):
@@ -224,22 +224,35 @@ class DirectoryStore:
             folder.rmdir()
             folder = folder.parent
 
-    def _write_kustomization(self) -> None:
-        """Regenerate kustomization.yaml: every stored file, in apply order (kind order, then path)."""
-        entries: list[tuple[int, str, str]] = []
+    def _kustomization_entries(self) -> set[str]:
+        target = self.root / KUSTOMIZATION
+        if target.is_file():
+            try:
+                doc = yamlio.load_one(target.read_bytes())
+                if isinstance(doc, dict) and isinstance(doc.get("resources"), list):
+                    return {str(e) for e in doc["resources"]}
+            except Exception:
+                pass
+        found = set()
         for info in KINDS.values():
             base = self.root / info.plural
-            if not base.is_dir():
-                continue
-            for path in base.rglob("*.yaml"):
-                if not path.name.startswith("."):
-                    entries.append((info.order, info.plural, path.relative_to(self.root).as_posix()))
-        entries.sort()
-        doc = {
-            "apiVersion": "kustomize.config.k8s.io/v1beta1",
-            "kind": "Kustomization",
-            "resources": [e[2] for e in entries],
-        }
+            if base.is_dir():
+                found |= {p.relative_to(self.root).as_posix() for p in base.rglob("*.yaml") if not p.name.startswith(".")}
+        return found
+
+    def _write_kustomization(self, writes: dict[Path, bytes | None]) -> None:
+        """Keep kustomization.yaml listing every stored file in apply order (kind order, then path). Updated
+        incrementally from the batch, so a write costs O(files listed), not a walk of the tree."""
+        entries = self._kustomization_entries()
+        for path, data in writes.items():
+            rel = path.relative_to(self.root).as_posix()
+            if data is None:
+                entries.discard(rel)
+            else:
+                entries.add(rel)
+        orders = {info.plural: info.order for info in KINDS.values()}
+        ordered = sorted(entries, key=lambda e: (orders.get(e.split("/", 1)[0], 99), e.split("/", 1)[0], e))
+        doc = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": ordered}
         target = self.root / KUSTOMIZATION
         data = yamlio.dump(doc).encode()
         if target.is_file() and target.read_bytes() == data:

@@ -36,8 +36,9 @@ def _order(change: Change) -> tuple[int, int, str]:
     return (0, info.order, str(change.key))
 
 
-def plan_apply(current: list[Resource], desired: list[Resource], prune: bool = False,
-               prune_scope: set[str] | None = None) -> ApplyPlan:
+def plan_apply(
+    current: list[Resource], desired: list[Resource], prune: bool = False, prune_scope: set[str] | None = None
+) -> ApplyPlan:
     """Changes that make `current` look like `desired`.
 
     Updates carry the current resourceVersion so a concurrent writer causes a Conflict, not a lost update.
@@ -68,7 +69,8 @@ def plan_apply(current: list[Resource], desired: list[Resource], prune: bool = F
 
 def unified_diff(current: Resource | None, desired: Resource | None) -> str:
     """kubectl-diff-like unified diff of two versions of one object (server-owned metadata left out)."""
-    key = (desired or current).key if (desired or current) else "?"
+    either = desired or current
+    key = either.key if either is not None else "?"
     a = yamlio.dump(current.content()).splitlines(keepends=True) if current else []
     b = yamlio.dump(desired.content()).splitlines(keepends=True) if desired else []
     return "".join(difflib.unified_diff(a, b, fromfile=f"live/{key}", tofile=f"desired/{key}"))

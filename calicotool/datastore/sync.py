@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from calicotool.datastore.base import BatchResult, Store
 from calicotool.datastore.plan import ApplyPlan, plan_apply
@@ -18,8 +18,9 @@ def fetch_current(store: Store, kinds: Iterable[str]) -> list[Resource]:
     return out
 
 
-def plan_against(store: Store, desired: list[Resource], prune: bool = False,
-                 prune_kinds: set[str] | None = None) -> tuple[ApplyPlan, list[Resource]]:
+def plan_against(
+    store: Store, desired: list[Resource], prune: bool = False, prune_kinds: set[str] | None = None
+) -> tuple[ApplyPlan, list[Resource]]:
     kinds = {r.info.name for r in desired} | (prune_kinds or set())
     current = fetch_current(store, kinds)
     scope = prune_kinds if prune_kinds is not None else {r.info.name for r in desired}

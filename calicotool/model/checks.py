@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from calicotool.model.kinds import KindInfo
 
@@ -19,8 +20,14 @@ LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 PORTED_PROTOCOLS = {"TCP", "UDP", "SCTP", "UDPLITE", "6", "17", "132", "136"}
 ICMP_PROTOCOLS = {"ICMP", "ICMPV6", "1", "58"}
-SELECTOR_FIELDS = {"selector", "namespaceSelector", "serviceAccountSelector", "nodeSelector", "peerSelector",
-                   "localWorkloadSelector"}
+SELECTOR_FIELDS = {
+    "selector",
+    "namespaceSelector",
+    "serviceAccountSelector",
+    "nodeSelector",
+    "peerSelector",
+    "localWorkloadSelector",
+}
 # Kinds whose names Calico lets carry upper case (IPAM handles, block names derived from CIDRs, etc.)
 LOOSE_NAMES = {"IPAMHandle", "IPAMBlock", "BlockAffinity", "KubernetesNode"}
 
@@ -33,8 +40,13 @@ def check_name(info: KindInfo, meta: dict[str, Any]) -> Iterator[Problem]:
     if len(name) > 253:
         yield ("metadata", "name"), f"name is {len(name)} characters; at most 253"
     if info.name not in LOOSE_NAMES and not DNS1123_SUBDOMAIN.match(name):
-        yield ("metadata", "name"), (f"name {name!r} is not a valid DNS-1123 subdomain "
-                                     "(lower-case letters, digits, '-' and '.', starting and ending alphanumeric)")
+        yield (
+            ("metadata", "name"),
+            (
+                f"name {name!r} is not a valid DNS-1123 subdomain "
+                "(lower-case letters, digits, '-' and '.', starting and ending alphanumeric)"
+            ),
+        )
     ns = meta.get("namespace")
     if ns and not info.namespaced:
         yield ("metadata", "namespace"), f"{info.kind} is cluster-scoped; remove metadata.namespace"
@@ -49,7 +61,11 @@ def check_labels(meta: dict[str, Any]) -> Iterator[Problem]:
         return
     for key, value in labels.items():
         prefix, _, name = str(key).rpartition("/")
-        if (prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix))) or len(name) > 63 or not LABEL_NAME.match(name):
+        if (
+            (prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)))
+            or len(name) > 63
+            or not LABEL_NAME.match(name)
+        ):
             yield ("metadata", "labels", str(key)), f"invalid label key {key!r}"
         if not isinstance(value, str) or len(value) > 63 or not LABEL_VALUE.match(value):
             yield ("metadata", "labels", str(key)), f"invalid label value {value!r} for key {key!r}"
@@ -120,8 +136,10 @@ def check_rule(rule: dict[str, Any], path: tuple[str | int, ...]) -> Iterator[Pr
                 if msg:
                     yield path + (side, field, i), msg
             if ports and protocol not in PORTED_PROTOCOLS:
-                yield path + (side, field), (f"{side}.{field} needs protocol TCP, UDP or SCTP"
-                                             f" (got {rule.get('protocol', 'none')!r})")
+                yield (
+                    path + (side, field),
+                    (f"{side}.{field} needs protocol TCP, UDP or SCTP (got {rule.get('protocol', 'none')!r})"),
+                )
         for field in ("nets", "notNets"):
             nets = ent.get(field) or []
             for i, net in enumerate(nets if isinstance(nets, list) else []):

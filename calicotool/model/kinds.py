@@ -74,10 +74,22 @@ for _info in KINDS.values():
     for _alias in _info.aliases:
         _ALIASES.setdefault(_alias, _info)
 _SHORT_NAMES = {  # calicoctl/kubectl-style short names
-    "gnp": "GlobalNetworkPolicy", "np": "NetworkPolicy", "gns": "GlobalNetworkSet", "netset": "NetworkSet",
-    "netsets": "NetworkSet", "hep": "HostEndpoint", "heps": "HostEndpoint", "sgnp": "StagedGlobalNetworkPolicy",
-    "snp": "StagedNetworkPolicy", "bgpp": "BGPPeer", "bgpconfig": "BGPConfiguration", "felixconfig": "FelixConfiguration",
-    "ipp": "IPPool", "pool": "IPPool", "pools": "IPPool", "cnodestatus": "CalicoNodeStatus",
+    "gnp": "GlobalNetworkPolicy",
+    "np": "NetworkPolicy",
+    "gns": "GlobalNetworkSet",
+    "netset": "NetworkSet",
+    "netsets": "NetworkSet",
+    "hep": "HostEndpoint",
+    "heps": "HostEndpoint",
+    "sgnp": "StagedGlobalNetworkPolicy",
+    "snp": "StagedNetworkPolicy",
+    "bgpp": "BGPPeer",
+    "bgpconfig": "BGPConfiguration",
+    "felixconfig": "FelixConfiguration",
+    "ipp": "IPPool",
+    "pool": "IPPool",
+    "pools": "IPPool",
+    "cnodestatus": "CalicoNodeStatus",
 }
 for _short, _name in _SHORT_NAMES.items():
     _ALIASES[_short] = KINDS[_name]

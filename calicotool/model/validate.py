@@ -38,8 +38,10 @@ def validate_resource(res: Resource, location: Location | None = None) -> list[I
         if (path, message) in seen:
             continue
         seen.add((path, message))
-        err = InputError(f"{info.kind} {res.name or '<unnamed>'}: {message}",
-                         Location(loc.file, loc.document, loc.line, format_path(path) or None))
+        err = InputError(
+            f"{info.kind} {res.name or '<unnamed>'}: {message}",
+            Location(loc.file, loc.document, loc.line, format_path(path) or None),
+        )
         err.path = path  # type: ignore[attr-defined]
         out.append(err)
     return out

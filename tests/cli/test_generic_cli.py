@@ -63,8 +63,10 @@ def test_prune_only_deletes_managed(cli: CliRunner, tmp_path: Path) -> None:
     src = manifests(tmp_path)
     assert cli("apply", "-f", str(src)).exit_code == 0
     handmade = tmp_path / "handmade.yaml"
-    handmade.write_text("apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: tor-bgp}\n"
-                        "spec: {selector: all(), order: 1}\n")
+    handmade.write_text(
+        "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: tor-bgp}\n"
+        "spec: {selector: all(), order: 1}\n"
+    )
     assert cli("apply", "-f", str(handmade)).exit_code == 0
     only_tier = manifests(tmp_path, MANIFESTS.split("---")[0])
     out = cli("apply", "-f", str(only_tier), "--prune", "-o", "json")

@@ -3,13 +3,14 @@ callable producing Store instances connected to the SAME backing data (so two in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 from calicotool.datastore.base import Store
 from calicotool.datastore.directory import DirectoryStore
+
 try:
     from tests.datastore.backend_etcd import etcd_store_factory  # noqa: F401 - fixture
 except ImportError:  # pragma: no cover - the fixture module is part of the tree; this only eases bisecting

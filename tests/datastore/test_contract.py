@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -22,8 +22,7 @@ def gnp(name: str, order: float = 100, labels: dict[str, str] | None = None) -> 
             "selector": "role == 'db'",
             "types": ["Ingress"],
             "ingress": [
-                {"action": "Allow", "protocol": "TCP", "source": {"selector": "role == 'api'"},
-                 "destination": {"ports": [5432]}},
+                {"action": "Allow", "protocol": "TCP", "source": {"selector": "role == 'api'"}, "destination": {"ports": [5432]}},
                 {"action": "Deny"},
             ],
         },
@@ -32,8 +31,9 @@ def gnp(name: str, order: float = 100, labels: dict[str, str] | None = None) -> 
 
 
 def np_(name: str, namespace: str, labels: dict[str, str] | None = None) -> Resource:
-    return Resource.new("NetworkPolicy", name, {"selector": "app == 'web'", "types": ["Ingress"]},
-                        namespace=namespace, labels=labels)
+    return Resource.new(
+        "NetworkPolicy", name, {"selector": "app == 'web'", "types": ["Ingress"]}, namespace=namespace, labels=labels
+    )
 
 
 def test_create_get_roundtrip_keeps_rule_order(store: Store) -> None:
@@ -139,11 +139,13 @@ def test_kinds_are_separate(store: Store) -> None:
 
 def test_batch_applies_in_order(store: Store) -> None:
     existing = store.create(gnp("old"))
-    result = store.apply_batch([
-        Change(Op.CREATE, Resource.new("Tier", "security", {"order": 10})),
-        Change(Op.CREATE, gnp("new")),
-        Change(Op.DELETE, existing),
-    ])
+    result = store.apply_batch(
+        [
+            Change(Op.CREATE, Resource.new("Tier", "security", {"order": 10})),
+            Change(Op.CREATE, gnp("new")),
+            Change(Op.DELETE, existing),
+        ]
+    )
     assert isinstance(result, BatchResult)
     assert len(result.applied) == 3
     assert {r.name for r in store.list("GlobalNetworkPolicy")} == {"new"}

@@ -16,11 +16,13 @@ from calicotool.model.resource import Resource
 
 def test_layout_and_kustomization_order(tmp_path: Path) -> None:
     store = DirectoryStore(tmp_path)
-    store.apply_batch([
-        Change(Op.CREATE, Resource.new("NetworkPolicy", "web", {"selector": "all()"}, namespace="prod")),
-        Change(Op.CREATE, Resource.new("Tier", "security", {"order": 10})),
-        Change(Op.CREATE, Resource.new("GlobalNetworkSet", "ext", {"nets": ["192.0.2.0/24"]})),
-    ])
+    store.apply_batch(
+        [
+            Change(Op.CREATE, Resource.new("NetworkPolicy", "web", {"selector": "all()"}, namespace="prod")),
+            Change(Op.CREATE, Resource.new("Tier", "security", {"order": 10})),
+            Change(Op.CREATE, Resource.new("GlobalNetworkSet", "ext", {"nets": ["192.0.2.0/24"]})),
+        ]
+    )
     assert (tmp_path / "networkpolicies/prod/web.yaml").is_file()
     assert (tmp_path / "tiers/security.yaml").is_file()
     kust = yaml.safe_load((tmp_path / "kustomization.yaml").read_text())

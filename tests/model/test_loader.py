@@ -35,11 +35,19 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_loads_multi_document_yaml_and_lists(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", GOOD)
-    write(tmp_path, "b.json", '{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "projectcalico.org/v3", '
-                              '"kind": "BGPPeer", "metadata": {"name": "tor"}, "spec": {"peerIP": "192.0.2.1"}}]}')
+    write(
+        tmp_path,
+        "b.json",
+        '{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "projectcalico.org/v3", '
+        '"kind": "BGPPeer", "metadata": {"name": "tor"}, "spec": {"peerIP": "192.0.2.1"}}]}',
+    )
     write(tmp_path, "kustomization.yaml", "resources: [a.yaml]\n")
     loaded = load_paths([tmp_path])
-    assert [(x.resource.kind, x.resource.name) for x in loaded] == [("Tier", "security"), ("NetworkPolicy", "web"), ("BGPPeer", "tor")]
+    assert [(x.resource.kind, x.resource.name) for x in loaded] == [
+        ("Tier", "security"),
+        ("NetworkPolicy", "web"),
+        ("BGPPeer", "tor"),
+    ]
     assert loaded[1].location.document == 1
     assert loaded[2].location.field == "items[0]"
 
@@ -64,9 +72,13 @@ def test_bad_documents(tmp_path: Path, text: str, expect: str) -> None:
 
 
 def test_error_points_at_line_of_field(tmp_path: Path) -> None:
-    write(tmp_path, "p.yaml", GOOD + "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n"
-                              "  name: x\nspec:\n  ingress:\n  - action: Allow\n    protocol: TCP\n"
-                              "    destination:\n      ports: [99999]\n")
+    write(
+        tmp_path,
+        "p.yaml",
+        GOOD + "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n"
+        "  name: x\nspec:\n  ingress:\n  - action: Allow\n    protocol: TCP\n"
+        "    destination:\n      ports: [99999]\n",
+    )
     with pytest.raises(ValidationFailed) as info:
         load_paths([tmp_path])
     err = info.value.errors[0]

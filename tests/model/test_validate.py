@@ -11,8 +11,14 @@ from calicotool.model.validate import validate_resource
 
 
 def gnp(spec: dict[str, Any], name: str = "p", **meta: Any) -> Resource:
-    return Resource.from_dict({"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy",
-                               "metadata": {"name": name, **meta}, "spec": {"selector": "all()", **spec}})
+    return Resource.from_dict(
+        {
+            "apiVersion": "projectcalico.org/v3",
+            "kind": "GlobalNetworkPolicy",
+            "metadata": {"name": name, **meta},
+            "spec": {"selector": "all()", **spec},
+        }
+    )
 
 
 def rule(**kw: Any) -> dict[str, Any]:
@@ -49,29 +55,64 @@ INVALID: list[tuple[str, Resource, str, str]] = [
     ("unknown rule field", gnp({"ingress": [rule(sorce={})]}), "spec.ingress[0].sorce", "unknown field"),
     ("bad action", gnp({"ingress": [{"action": "Accept"}]}), "spec.ingress[0].action", "Accept"),
     ("order type", gnp({"order": "first"}), "spec.order", "not of type"),
-    ("port out of range", gnp({"ingress": [rule(protocol="TCP", destination={"ports": [70000]})]}),
-     "spec.ingress[0].destination.ports[0]", "out of range"),
-    ("reversed range", gnp({"ingress": [rule(protocol="TCP", destination={"ports": ["90:80"]})]}),
-     "spec.ingress[0].destination.ports[0]", "reversed"),
-    ("ports without protocol", gnp({"ingress": [rule(destination={"ports": [80]})]}),
-     "spec.ingress[0].destination.ports", "needs protocol"),
-    ("ports with icmp", gnp({"ingress": [rule(protocol="ICMP", destination={"ports": [80]})]}),
-     "spec.ingress[0].destination.ports", "needs protocol"),
-    ("bad port name", gnp({"ingress": [rule(protocol="TCP", destination={"ports": ["Not_A_Name"]})]}),
-     "spec.ingress[0].destination.ports[0]", "port name"),
+    (
+        "port out of range",
+        gnp({"ingress": [rule(protocol="TCP", destination={"ports": [70000]})]}),
+        "spec.ingress[0].destination.ports[0]",
+        "out of range",
+    ),
+    (
+        "reversed range",
+        gnp({"ingress": [rule(protocol="TCP", destination={"ports": ["90:80"]})]}),
+        "spec.ingress[0].destination.ports[0]",
+        "reversed",
+    ),
+    (
+        "ports without protocol",
+        gnp({"ingress": [rule(destination={"ports": [80]})]}),
+        "spec.ingress[0].destination.ports",
+        "needs protocol",
+    ),
+    (
+        "ports with icmp",
+        gnp({"ingress": [rule(protocol="ICMP", destination={"ports": [80]})]}),
+        "spec.ingress[0].destination.ports",
+        "needs protocol",
+    ),
+    (
+        "bad port name",
+        gnp({"ingress": [rule(protocol="TCP", destination={"ports": ["Not_A_Name"]})]}),
+        "spec.ingress[0].destination.ports[0]",
+        "port name",
+    ),
     ("bad cidr", gnp({"ingress": [rule(source={"nets": ["10.0.0.300/8"]})]}), "spec.ingress[0].source.nets[0]", "invalid CIDR"),
-    ("mixed families", gnp({"ingress": [rule(source={"nets": ["10.0.0.0/8"]}, destination={"nets": ["fd00::/8"]})]}),
-     "spec.ingress[0]", "mixes IPv4 and IPv6"),
-    ("ipVersion mismatch", gnp({"ingress": [rule(ipVersion=6, source={"nets": ["10.0.0.0/8"]})]}),
-     "spec.ingress[0].ipVersion", "does not match"),
-    ("icmp code without type (CEL)", gnp({"ingress": [rule(protocol="ICMP", icmp={"code": 1})]}),
-     "spec.ingress[0].icmp", "ICMP"),
-    ("icmp without icmp protocol", gnp({"ingress": [rule(protocol="TCP", icmp={"type": 8})]}),
-     "spec.ingress[0].icmp", "needs protocol ICMP"),
+    (
+        "mixed families",
+        gnp({"ingress": [rule(source={"nets": ["10.0.0.0/8"]}, destination={"nets": ["fd00::/8"]})]}),
+        "spec.ingress[0]",
+        "mixes IPv4 and IPv6",
+    ),
+    (
+        "ipVersion mismatch",
+        gnp({"ingress": [rule(ipVersion=6, source={"nets": ["10.0.0.0/8"]})]}),
+        "spec.ingress[0].ipVersion",
+        "does not match",
+    ),
+    ("icmp code without type (CEL)", gnp({"ingress": [rule(protocol="ICMP", icmp={"code": 1})]}), "spec.ingress[0].icmp", "ICMP"),
+    (
+        "icmp without icmp protocol",
+        gnp({"ingress": [rule(protocol="TCP", icmp={"type": 8})]}),
+        "spec.ingress[0].icmp",
+        "needs protocol ICMP",
+    ),
     ("preDNAT egress (CEL)", gnp({"preDNAT": True, "applyOnForward": True, "egress": [rule()]}), "spec", "preDNAT"),
     ("bad name", gnp({}, name="Web_Policy"), "metadata.name", "DNS-1123"),
-    ("missing name", Resource.from_dict({"apiVersion": "projectcalico.org/v3", "kind": "Tier", "metadata": {}, "spec": {}}),
-     "metadata.name", "required"),
+    (
+        "missing name",
+        Resource.from_dict({"apiVersion": "projectcalico.org/v3", "kind": "Tier", "metadata": {}, "spec": {}}),
+        "metadata.name",
+        "required",
+    ),
     ("namespace on cluster kind", gnp({}, namespace="prod"), "metadata.namespace", "cluster-scoped"),
     ("bad label value", gnp({}, labels={"a": "has space"}), "metadata.labels.a", "invalid label value"),
     ("bad label key", gnp({}, labels={"-a": "x"}), "metadata.labels.-a", "invalid label key"),
@@ -83,8 +124,12 @@ INVALID: list[tuple[str, Resource, str, str]] = [
     ("node bad address", Resource.new("Node", "n", {"bgp": {"ipv4Address": "10.0.0.999/24"}}), "spec.bgp.ipv4Address", "invalid"),
     ("node bad mac", Resource.new("Node", "n", {"vxlanTunnelMACAddr": "zz:00"}), "spec.vxlanTunnelMACAddr", "MAC"),
     ("netset bad net", Resource.new("NetworkSet", "n", {"nets": ["nope"]}, namespace="x"), "spec.nets[0]", "invalid CIDR"),
-    ("hep bad expected ip", Resource.new("HostEndpoint", "h", {"node": "h", "expectedIPs": ["1.2.3"]}),
-     "spec.expectedIPs[0]", "invalid IP"),
+    (
+        "hep bad expected ip",
+        Resource.new("HostEndpoint", "h", {"node": "h", "expectedIPs": ["1.2.3"]}),
+        "spec.expectedIPs[0]",
+        "invalid IP",
+    ),
 ]
 
 
