@@ -16,7 +16,7 @@ try:
 except ImportError:  # pragma: no cover - the fixture module is part of the tree; this only eases bisecting
     pass
 try:
-    from tests.datastore.backend_kube import kube_store_factory  # noqa: F401 - fixture
+    from tests.datastore.backend_kube import kube_store_factory, kube_v1_store_factory  # noqa: F401 - fixtures
 except ImportError:  # pragma: no cover
     pass
 
@@ -29,7 +29,7 @@ def dir_store_factory(tmp_path: Path) -> StoreFactory:
     return lambda: DirectoryStore(root)
 
 
-@pytest.fixture(params=["dir", "etcd", "kube"])
+@pytest.fixture(params=["dir", "etcd", "kube", "kube_v1"])
 def store_factory(request: pytest.FixtureRequest) -> StoreFactory:
     factory: StoreFactory = request.getfixturevalue(f"{request.param}_store_factory")
     return factory

@@ -1,0 +1,145 @@
+"""Where Calico keeps each kind in etcd and what the value looks like; pure, no I/O.
+
+v3 resources live under `/calico/resources/v3/projectcalico.org/<plural>/<name>` (cluster-scoped) or
+`.../<plural>/<namespace>/<name>` (namespaced), each value the JSON of the v3 object (apiVersion, kind, metadata,
+spec) without resourceVersion: the key's mod revision is the resourceVersion. IPAM kinds live under
+/calico/ipam/v2 in libcalico-go's model form (see etcd_ipam).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from calicotool.datastore import etcd_ipam
+from calicotool.errors import InputError, Invalid, Location
+from calicotool.model.kinds import KINDS, KindInfo, kind_info
+from calicotool.model.resource import Resource
+
+RESOURCE_ROOT = "/calico/resources/v3/projectcalico.org/"
+LOCK_ROOT = "/calico/calicotool/locks/"
+CLUSTER_INFORMATION_KEY = RESOURCE_ROOT + "clusterinformations/default"
+
+
+def etcd_kind(kind: str) -> KindInfo:
+    """KindInfo for a kind kept in etcd; the Kubernetes Node lives in the Kubernetes API, never in etcd."""
+    info = KINDS.get(kind) or kind_info(kind)
+    if info.name == "KubernetesNode":
+        raise InputError(
+            "the Kubernetes Node kind is not stored in etcd (an etcd datastore keeps Calico Nodes: "
+            "kind Node, apiVersion projectcalico.org/v3); use a kubernetes datastore for Kubernetes Node labels"
+        )
+    return info
+
+
+def _segment(value: str, what: str) -> str:
+    if not value or "/" in value or value in (".", ".."):
+        raise InputError(f"invalid {what} {value!r} for an etcd key", Location(field=f"metadata.{what}"))
+    return value
+
+
+def resource_key(info: KindInfo, name: str, namespace: str | None) -> str:
+    """Key of a non-IPAM v3 resource; a namespaced kind without a namespace is in `default`, as with kubectl."""
+    if info.namespaced:
+        namespace = namespace or "default"
+        return f"{RESOURCE_ROOT}{info.plural}/{_segment(namespace, 'namespace')}/{_segment(name, 'name')}"
+    return f"{RESOURCE_ROOT}{info.plural}/{_segment(name, 'name')}"
+
+
+def keys_for_name(info: KindInfo, name: str, namespace: str | None) -> list[str]:
+    """Candidate keys of an object addressed by name (IPAM names may map to several, or to none: scan)."""
+    if info.ipam:
+        _segment(name, "name")
+        return etcd_ipam.keys_for_name(info.name, name)
+    return [resource_key(info, name, namespace)]
+
+
+def key_for(resource: Resource) -> str:
+    info = etcd_kind(resource.info.name)
+    if info.ipam:
+        return etcd_ipam.key_for(resource)
+    return resource_key(info, resource.name, resource.namespace)
+
+
+def list_prefixes(info: KindInfo, namespace: str | None) -> list[str]:
+    if info.ipam:
+        return etcd_ipam.list_prefixes(info.name)
+    if info.namespaced and namespace:
+        return [f"{RESOURCE_ROOT}{info.plural}/{_segment(namespace, 'namespace')}/"]
+    return [f"{RESOURCE_ROOT}{info.plural}/"]
+
+
+def encode(resource: Resource) -> bytes:
+    """The value bytes Calico keeps for `resource` (server metadata except uid/creationTimestamp dropped)."""
+    info = etcd_kind(resource.info.name)
+    if info.ipam:
+        doc: dict[str, Any] = etcd_ipam.to_model(resource)
+    else:
+        # Built by reference, not via to_dict(): json.dumps only reads, and batches encode thousands of objects.
+        drop = {"resourceVersion", "generation", "managedFields", "selfLink"} | (set() if info.namespaced else {"namespace"})
+        meta = {k: v for k, v in resource.metadata.items() if k not in drop}
+        if info.namespaced and not meta.get("namespace"):
+            meta["namespace"] = "default"
+        doc = {"apiVersion": resource.api_version, "kind": resource.kind, "metadata": meta, "spec": resource.spec}
+        if resource.status is not None:
+            doc["status"] = resource.status
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode(key: str, value: bytes, mod_revision: str) -> Resource:
+    """The Resource stored at `key`; Invalid names the key when the value is not what Calico writes there."""
+    try:
+        doc = json.loads(value) if value.strip() else {}
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Invalid(f"etcd key {key} does not hold valid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise Invalid(f"etcd key {key} holds JSON {type(doc).__name__}, expected an object")
+    try:
+        if etcd_ipam.is_ipam_key(key):
+            res = etcd_ipam.from_model(key, doc)
+        else:
+            res = _decode_resource(key, doc)
+    except (ValueError, TypeError, InputError) as exc:
+        raise Invalid(f"etcd key {key} does not hold a Calico object: {exc}") from None
+    res.metadata["resourceVersion"] = mod_revision
+    return res
+
+
+def _decode_resource(key: str, doc: dict[str, Any]) -> Resource:
+    parts = key[len(RESOURCE_ROOT) :].split("/") if key.startswith(RESOURCE_ROOT) else []
+    info = next((k for k in KINDS.values() if parts and k.plural == parts[0] and not k.ipam), None)
+    if info is None or len(parts) != (3 if info.namespaced else 2):
+        raise ValueError("not a Calico v3 resource key")
+    if not isinstance(doc.get("metadata") or {}, dict) or not isinstance(doc.get("spec") or {}, dict):
+        raise ValueError("metadata and spec must be objects")
+    status = doc.get("status")
+    res = Resource(  # the doc is freshly parsed and ours: no defensive copies (lists of 10,000 objects)
+        api_version=str(doc.get("apiVersion") or info.api_version),
+        kind=str(doc.get("kind") or info.kind),
+        metadata=doc.get("metadata") or {},
+        spec=doc.get("spec") or {},
+        status=status if isinstance(status, dict) else None,
+    )
+    res.metadata.setdefault("name", parts[-1])
+    if info.namespaced:
+        res.metadata.setdefault("namespace", parts[1])
+    return res
+
+
+def stage(key: str, resource: Resource, current: Resource | None) -> tuple[bytes, Resource]:
+    """The value to write at `key` and the Resource it reads back as (what get() will return, minus the revision).
+
+    uid/creationTimestamp are kept from `current` (update) or minted (create), as Calico does; never a
+    resourceVersion (the mod revision is that). The returned Resource shares nothing with `resource`."""
+    meta = {k: v for k, v in resource.metadata.items() if k != "resourceVersion"}
+    if current is None:
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    else:
+        for field in ("uid", "creationTimestamp"):
+            if field in current.metadata:
+                meta[field] = current.metadata[field]
+    value = encode(Resource(resource.api_version, resource.kind, meta, resource.spec, resource.status))
+    return value, decode(key, value, "")

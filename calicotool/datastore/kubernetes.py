@@ -1,0 +1,319 @@
+"""The Kubernetes datastore: Calico resources in a cluster's API server, reached through the official client.
+
+Discovery decides the storage form per kind: `projectcalico.org/v3` when the server serves it (Calico API server or
+native v3 CRDs), else Calico's `crd.projectcalico.org/v1` CRDs in their storage form (see kube_convert). The Calico
+Node is the core/v1 Node seen through Calico's annotations (kube_node); `KubernetesNode` is the core/v1 Node as is.
+Creating or deleting a Calico Node is refused with InputError: in this datastore a Calico Node exists exactly when a
+Kubernetes Node does (kubelet registers it), so a non-cluster host needs the etcdv3 datastore — as with calicoctl.
+
+Writes are not transactional: `apply_batch` is ordered and, on failure, the raised error carries
+`exc.partial: BatchResult(atomic=False)` and says exactly which changes were written. An update without a
+resourceVersion is last-writer-wins: re-read, write, and on a 409 retry with bounded backoff before giving up.
+"""
+
+from __future__ import annotations
+
+import builtins
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from calicotool.datastore.base import BatchResult, Change, Op, StoreInfo
+from calicotool.datastore.kube_api import KubeApi, Query
+from calicotool.datastore.kube_config import resolve_cluster
+from calicotool.datastore.kube_convert import (
+    NODE_ENDPOINT,
+    Endpoint,
+    backend_name,
+    check_policy_name,
+    from_kube_node,
+    from_v1,
+    from_v3,
+    to_kube_node,
+    to_v1,
+    to_v3,
+    v1_endpoint,
+    v3_endpoint,
+)
+from calicotool.datastore.kube_lock import LeaseLock
+from calicotool.datastore.kube_node import calico_node_from_kube, merge_calico_node_into_kube
+from calicotool.datastore.labelselector import parse_label_selector
+from calicotool.errors import AlreadyExists, CalicotoolError, Conflict, InputError, NotFound, Unavailable
+from calicotool.model.kinds import CALICO_CRD_V1, CALICO_V3, KindInfo, kind_info
+from calicotool.model.resource import Resource
+
+CORE = "v1"  # storage tag for core/v1 Node based kinds
+
+
+class KubeStore:
+    """Store implementation over a Kubernetes API server (see module docstring)."""
+
+    def __init__(
+        self,
+        api: KubeApi,
+        *,
+        source: str = "",
+        context: str | None = None,
+        lock_namespace: str = "calico-system",
+        page_size: int = 500,
+        conflict_retries: int = 5,
+        backoff: tuple[float, float] = (0.05, 1.0),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.api = api
+        self.source = source
+        self.context = context
+        self.lock_namespace = lock_namespace
+        self.page_size = page_size
+        self.conflict_retries = conflict_retries
+        self.backoff = backoff
+        self.sleep = sleep
+
+    @classmethod
+    def from_spec(cls, context: str | None, environ: Mapping[str, str]) -> KubeStore:
+        """Connect as kubectl would (KUBECONFIG / ~/.kube/config / --context / in-cluster). No request is sent yet."""
+        target = resolve_cluster(context or None, environ)
+        timeout = float(environ.get("CALICOTOOL_KUBE_TIMEOUT") or 30.0)
+        return cls(
+            KubeApi(target.client, timeout=(min(5.0, timeout), timeout)),
+            source=target.source,
+            context=target.context,
+            lock_namespace=environ.get("CALICOTOOL_LOCK_NAMESPACE") or "calico-system",
+        )
+
+    # -- where each kind lives ------------------------------------------------------------------------------------
+    def storage_for(self, info: KindInfo) -> tuple[Endpoint, str]:
+        """(endpoint, storage tag) for a kind: CORE for Node kinds, else the served Calico API version."""
+        if info.name in ("Node", "KubernetesNode"):
+            return NODE_ENDPOINT, CORE
+        v3 = self.api.served(CALICO_V3)
+        if v3 is not None and info.plural in v3:
+            return v3_endpoint(info), CALICO_V3
+        ep = v1_endpoint(info)
+        v1 = self.api.served(CALICO_CRD_V1)
+        if v1 is not None and ep.plural in v1:
+            return ep, CALICO_CRD_V1
+        raise NotFound(
+            f"the Kubernetes API server at {self.api.where} serves no {info.kind} (neither {CALICO_V3} "
+            f"{info.plural} nor {CALICO_CRD_V1} {ep.plural}): is Calico installed?"
+        )
+
+    def _decode(self, obj: dict[str, Any], info: KindInfo, storage: str) -> Resource:
+        if info.name == "Node":
+            return calico_node_from_kube(obj)
+        if info.name == "KubernetesNode":
+            return from_kube_node(obj)
+        return from_v1(obj, info) if storage == CALICO_CRD_V1 else from_v3(obj, info)
+
+    def _encode(self, res: Resource, ep: Endpoint, storage: str) -> dict[str, Any]:
+        if res.info.name == "KubernetesNode":
+            return to_kube_node(res)
+        if storage == CALICO_CRD_V1:
+            check_policy_name(res.kind, res.name, res.spec)
+            return to_v1(res, ep)
+        return to_v3(res, ep)
+
+    @staticmethod
+    def _namespace(info: KindInfo, namespace: str | None) -> str | None:
+        return (namespace or "default") if info.namespaced else None
+
+    @staticmethod
+    def _label(info: KindInfo, name: str, namespace: str | None) -> str:
+        return f"{info.name} {namespace + '/' if namespace else ''}{name}"
+
+    # -- reads ----------------------------------------------------------------------------------------------------
+    def _get_raw(self, info: KindInfo, name: str, namespace: str | None) -> tuple[dict[str, Any], Endpoint, str]:
+        ep, storage = self.storage_for(info)
+        try:
+            obj = self.api.request("GET", ep.path(namespace, backend_name(info.kind, name, storage)))
+        except NotFound:
+            raise NotFound(f"{self._label(info, name, namespace)} not found") from None
+        return obj, ep, storage
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> Resource:
+        info = kind_info(kind)
+        obj, _, storage = self._get_raw(info, name, self._namespace(info, namespace))
+        return self._decode(obj, info, storage)
+
+    def list(self, kind: str, namespace: str | None = None, label_selector: str | None = None) -> list[Resource]:
+        info = kind_info(kind)
+        selector = parse_label_selector(label_selector)
+        ep, storage = self.storage_for(info)
+        # Server-side selection only where the server sees the same labels we do: not for the v1 storage form
+        # (labels live in an annotation) nor the Calico Node (labels merged from an annotation).
+        server_side = bool(selector.requirements) and (storage == CALICO_V3 or info.name == "KubernetesNode")
+        query: Query = [("labelSelector", selector.text)] if server_side else []
+        items = self._list_all(ep.path(namespace if info.namespaced else None), query)
+        out = [self._decode(obj, info, storage) for obj in items]
+        if selector.requirements and not server_side:
+            out = [r for r in out if selector.matches(r.labels)]
+        return sorted(out, key=lambda r: (r.namespace, r.name))
+
+    def _list_all(self, path: str, query: Query) -> builtins.list[dict[str, Any]]:
+        """All items of a list, page by page (`limit`/`continue`); a 410 for an expired token restarts once."""
+        for attempt in (1, 2):
+            items: builtins.list[dict[str, Any]] = []
+            token = ""
+            try:
+                while True:
+                    q = list(query) + [("limit", str(self.page_size))] + ([("continue", token)] if token else [])
+                    page = self.api.request("GET", path, q)
+                    items.extend(page.get("items") or [])
+                    token = str((page.get("metadata") or {}).get("continue") or "")
+                    if not token:
+                        return items
+            except Unavailable as exc:
+                if attempt == 2 or "410" not in exc.message:
+                    raise
+        return []
+
+    # -- writes ---------------------------------------------------------------------------------------------------
+    def create(self, resource: Resource) -> Resource:
+        info = resource.info
+        namespace = self._namespace(info, resource.namespace)
+        label = self._label(info, resource.name, namespace)
+        if info.name == "Node":
+            return self._refuse_calico_node("create", resource.name)
+        ep, storage = self.storage_for(info)
+        doc = resource.with_resource_version(None)
+        if namespace:
+            doc.metadata["namespace"] = namespace
+        try:
+            created = self.api.request("POST", ep.path(namespace), body=self._encode(doc, ep, storage))
+        except AlreadyExists:
+            raise AlreadyExists(f"{label} already exists") from None
+        except NotFound as exc:
+            if namespace and "namespaces" in exc.message:
+                raise NotFound(f"cannot create {label}: namespace {namespace!r} does not exist") from None
+            raise
+        return self._decode(created, info, storage)
+
+    def update(self, resource: Resource) -> Resource:
+        info = resource.info
+        namespace = self._namespace(info, resource.namespace)
+        label = self._label(info, resource.name, namespace)
+        guarded = resource.resource_version is not None
+        attempts = 1 if guarded else self.conflict_retries + 1
+        delay = self.backoff[0]
+        for attempt in range(attempts):
+            if guarded and info.name != "Node":
+                # The server checks the resourceVersion itself: no read needed.
+                current: dict[str, Any] = {}
+                ep, storage = self.storage_for(info)
+                current_rv = str(resource.resource_version)
+            else:
+                current, ep, storage = self._get_raw(info, resource.name, namespace)
+                current_rv = str((current.get("metadata") or {}).get("resourceVersion") or "")
+            if guarded and resource.resource_version != current_rv:
+                raise Conflict(
+                    f"{label} was changed by someone else (resourceVersion {resource.resource_version} is stale, "
+                    f"now {current_rv}): re-read and retry"
+                )
+            doc = resource.with_resource_version(current_rv)
+            if namespace:
+                doc.metadata["namespace"] = namespace
+            if info.name == "Node":
+                body = merge_calico_node_into_kube(doc, current)
+            else:
+                body = self._encode(doc, ep, storage)
+            try:
+                name = backend_name(info.kind, resource.name, storage)
+                updated = self.api.request("PUT", ep.path(namespace, name), body=body)
+            except Conflict as exc:
+                if guarded:
+                    raise Conflict(f"{label} was changed by someone else: {exc.message}") from None
+                if attempt + 1 < attempts:
+                    self.sleep(delay)
+                    delay = min(delay * 2, self.backoff[1])
+                continue
+            except NotFound:
+                raise NotFound(f"{label} not found") from None
+            return self._decode(updated, info, storage)
+        raise Conflict(f"{label}: gave up after {attempts} conflicting writes (others keep changing it)")
+
+    def delete(
+        self, kind: str, name: str, namespace: str | None = None, resource_version: str | None = None
+    ) -> None:
+        info = kind_info(kind)
+        ns = self._namespace(info, namespace)
+        label = self._label(info, name, ns)
+        if info.name == "Node":
+            self._refuse_calico_node("delete", name)
+        ep, storage = self.storage_for(info)
+        body: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1"}
+        if resource_version:
+            body["preconditions"] = {"resourceVersion": resource_version}
+        try:
+            self.api.request("DELETE", ep.path(ns, backend_name(info.kind, name, storage)), body=body)
+        except NotFound:
+            raise NotFound(f"{label} not found") from None
+        except Conflict:
+            raise Conflict(f"{label} was changed by someone else (resourceVersion {resource_version} is stale)") from None
+
+    def _refuse_calico_node(self, verb: str, name: str) -> Resource:
+        raise InputError(
+            f"cannot {verb} Calico Node {name!r} in the Kubernetes datastore: a Calico Node there is the Kubernetes "
+            f"Node of the same name, which kubelet registers and `kubectl delete node` removes; manage non-cluster "
+            f"hosts with an etcdv3 datastore"
+        )
+
+    def apply_batch(self, changes: Iterable[Change]) -> BatchResult:
+        """Ordered, not atomic. On failure the error (same class as the cause) names what was written and carries
+        `partial`, a BatchResult of the changes that took effect."""
+        result = BatchResult(atomic=False)
+        for change in changes:
+            res = change.resource
+            try:
+                if change.op is Op.CREATE:
+                    result.results.append(self.create(res))
+                elif change.op is Op.UPDATE:
+                    result.results.append(self.update(res))
+                else:
+                    self.delete(res.info.name, res.name, res.namespace or None, res.resource_version)
+                    result.results.append(res)
+            except CalicotoolError as exc:
+                done = ", ".join(c.describe() for c in result.applied)
+                written = f"{len(result.applied)} change(s) were written before it: {done}" if result.applied else (
+                    "nothing was written"
+                )
+                try:
+                    err = type(exc)(f"{change.describe()} failed: {exc.message}; {written}", exc.location)
+                except TypeError:  # an error type with its own constructor (ValidationFailed): keep it as it is
+                    err = exc
+                err.partial = result  # type: ignore[attr-defined]
+                raise err from None
+            result.applied.append(change)
+        return result
+
+    # -- lock, check, close ---------------------------------------------------------------------------------------
+    @contextmanager
+    def lock(self, name: str, ttl_seconds: float = 60.0, wait_seconds: float = 0.0) -> Iterator[None]:
+        lease = LeaseLock(self.api, self.lock_namespace, name, ttl_seconds)
+        with lease.held(wait_seconds, time.sleep):  # real waits: another holder needs wall-clock time to finish
+            yield
+
+    def check(self) -> StoreInfo:
+        version = self.api.version()
+        v3, v1 = self.api.served(CALICO_V3), self.api.served(CALICO_CRD_V1)
+        group = CALICO_V3 if v3 else CALICO_CRD_V1 if v1 else ""
+        details: dict[str, Any] = {
+            "server_version": version.get("gitVersion", ""),
+            "source": self.source,
+            "context": self.context,
+            "served": [g for g, served in ((CALICO_V3, v3), (CALICO_CRD_V1, v1)) if served],
+            "lock_namespace": self.lock_namespace,
+        }
+        calico_version = None
+        if group:
+            try:
+                info = self.get("ClusterInformation", "default")
+                calico_version = info.spec.get("calicoVersion") or None
+            except NotFound:
+                details["note"] = "no ClusterInformation 'default' yet (calico-node has not started)"
+        else:
+            details["problem"] = f"the server serves neither {CALICO_V3} nor {CALICO_CRD_V1}: is Calico installed?"
+        return StoreInfo("kubernetes", self.api.where, group, calico_version, details)
+
+    def close(self) -> None:
+        self.api.close()
