@@ -2,7 +2,7 @@
 # Installs the Debian packages the test suite drives for real: etcd, BIRD 1.6, iperf3, iproute2, graphviz.
 # Services are never started by the package: tests start their own processes in throwaway namespaces.
 set -euo pipefail
-packages=(etcd-server bird iperf3 iproute2 graphviz procps)
+packages=(etcd-server bird iperf3 iproute2 graphviz procps openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

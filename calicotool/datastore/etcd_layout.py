@@ -40,12 +40,48 @@ def _segment(value: str, what: str) -> str:
     return value
 
 
+# Calico keeps tiered policies under their tier-prefixed name: `allow-dns` in the default tier is stored (key and
+# metadata.name) as `default.allow-dns`, and read back without the prefix (libcalico-go names.TieredPolicyName /
+# ClientTieredPolicyName). Names of Kubernetes- and OpenStack-derived policies are stored as they are.
+TIERED_KINDS = frozenset({"NetworkPolicy", "GlobalNetworkPolicy", "StagedNetworkPolicy", "StagedGlobalNetworkPolicy"})
+_PREFORMATTED = ("knp.default.", "kcnp.kube-admin.", "kcnp.kube-baseline.", "ossg.")
+
+
+def backend_policy_name(name: str) -> str:
+    if name.startswith(_PREFORMATTED) or "." in name:
+        return name
+    return f"default.{name}"
+
+
+def client_policy_name(name: str) -> str:
+    if name.startswith(_PREFORMATTED):
+        return name
+    tier, dot, rest = name.partition(".")
+    return rest if tier == "default" and dot and rest and "." not in rest else name
+
+
+def _storage_name(info: KindInfo, name: str) -> str:
+    _segment(name, "name")
+    return backend_policy_name(name) if info.name in TIERED_KINDS else name
+
+
+def _check_tier(resource: Resource) -> None:
+    """Calico refuses a policy whose name is not `<tier>.<name>` for its spec.tier (default tier: bare names too)."""
+    tier = str(resource.spec.get("tier") or "default")
+    stored = backend_policy_name(resource.name)
+    if not stored.startswith(_PREFORMATTED) and not stored.startswith(f"{tier}."):
+        raise InputError(
+            f"{resource.kind} {resource.name!r} is in tier {tier!r}: Calico requires its name to be '{tier}.<name>'",
+            Location(field="metadata.name"),
+        )
+
+
 def resource_key(info: KindInfo, name: str, namespace: str | None) -> str:
     """Key of a non-IPAM v3 resource; a namespaced kind without a namespace is in `default`, as with kubectl."""
     if info.namespaced:
         namespace = namespace or "default"
-        return f"{RESOURCE_ROOT}{info.plural}/{_segment(namespace, 'namespace')}/{_segment(name, 'name')}"
-    return f"{RESOURCE_ROOT}{info.plural}/{_segment(name, 'name')}"
+        return f"{RESOURCE_ROOT}{info.plural}/{_segment(namespace, 'namespace')}/{_segment(_storage_name(info, name), 'name')}"
+    return f"{RESOURCE_ROOT}{info.plural}/{_segment(_storage_name(info, name), 'name')}"
 
 
 def keys_for_name(info: KindInfo, name: str, namespace: str | None) -> list[str]:
@@ -60,6 +96,8 @@ def key_for(resource: Resource) -> str:
     info = etcd_kind(resource.info.name)
     if info.ipam:
         return etcd_ipam.key_for(resource)
+    if info.name in TIERED_KINDS:
+        _check_tier(resource)
     return resource_key(info, resource.name, resource.namespace)
 
 
@@ -82,6 +120,8 @@ def encode(resource: Resource) -> bytes:
         meta = {k: v for k, v in resource.metadata.items() if k not in drop}
         if info.namespaced and not meta.get("namespace"):
             meta["namespace"] = "default"
+        if info.name in TIERED_KINDS and "name" in meta:
+            meta["name"] = backend_policy_name(str(meta["name"]))
         doc = {"apiVersion": resource.api_version, "kind": resource.kind, "metadata": meta, "spec": resource.spec}
         if resource.status is not None:
             doc["status"] = resource.status
@@ -123,6 +163,8 @@ def _decode_resource(key: str, doc: dict[str, Any]) -> Resource:
         status=status if isinstance(status, dict) else None,
     )
     res.metadata.setdefault("name", parts[-1])
+    if info.name in TIERED_KINDS:
+        res.metadata["name"] = client_policy_name(str(res.metadata["name"]))
     if info.namespaced:
         res.metadata.setdefault("namespace", parts[1])
     return res

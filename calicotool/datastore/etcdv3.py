@@ -197,6 +197,8 @@ class EtcdStore:
         keys = etcd_layout.keys_for_name(info, name, namespace)
         key = keys[0] if len(keys) == 1 else self._locate(info, name, namespace)[0]
         ident = ResourceKey(info.name, (namespace or "default") if info.namespaced else "", name)
+        if resource_version is not None and not resource_version.isdigit():
+            raise Conflict(f"{ident}: resourceVersion {resource_version!r} is not an etcd revision (read it from etcd)")
         guard = cmp_mod(key, resource_version) if resource_version else cmp_present(key)
         ok, result = self.gateway.txn([guard], [op_delete(key)], [op_get(key)])
         if not ok:

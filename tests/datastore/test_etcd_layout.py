@@ -19,7 +19,10 @@ R = "/calico/resources/v3/projectcalico.org/"
     "kind, name, namespace, key",
     [
         ("GlobalNetworkPolicy", "default.allow-dns", None, R + "globalnetworkpolicies/default.allow-dns"),
-        ("NetworkPolicy", "web", "prod", R + "networkpolicies/prod/web"),
+        ("NetworkPolicy", "web", "prod", R + "networkpolicies/prod/default.web"),
+        ("NetworkPolicy", "security.web", "prod", R + "networkpolicies/prod/security.web"),
+        ("NetworkPolicy", "knp.default.web", "prod", R + "networkpolicies/prod/knp.default.web"),
+        ("StagedGlobalNetworkPolicy", "p", None, R + "stagedglobalnetworkpolicies/default.p"),
         ("Node", "node-1", None, R + "nodes/node-1"),
         ("BGPPeer", "rr-1", "ignored", R + "bgppeers/rr-1"),
         ("IPPool", "default-ipv4-ippool", None, R + "ippools/default-ipv4-ippool"),
@@ -45,7 +48,7 @@ def test_bad_key_segments_are_input_errors(kind: str, name: str, namespace: str 
 
 
 def test_namespaced_kind_without_namespace_is_in_default() -> None:
-    assert etcd_layout.keys_for_name(kind_info("NetworkPolicy"), "web", None) == [R + "networkpolicies/default/web"]
+    assert etcd_layout.keys_for_name(kind_info("NetworkPolicy"), "web", None) == [R + "networkpolicies/default/default.web"]
     doc = json.loads(etcd_layout.encode(Resource.new("NetworkPolicy", "web", {})))
     assert doc["metadata"]["namespace"] == "default"
 
@@ -232,3 +235,31 @@ def test_parse_endpoints(rest: str, urls: list[str], options: dict[str, str]) ->
 def test_bad_endpoints(rest: str) -> None:
     with pytest.raises(InputError, match="bad etcd endpoint"):
         parse_endpoints(rest)
+
+
+@pytest.mark.parametrize(
+    "name, stored, read_back",
+    [
+        ("allow-dns", "default.allow-dns", "allow-dns"),
+        ("default.allow-dns", "default.allow-dns", "allow-dns"),
+        ("security.allow-dns", "security.allow-dns", "security.allow-dns"),
+        ("knp.default.web", "knp.default.web", "knp.default.web"),
+        ("ossg.default.sg-1", "ossg.default.sg-1", "ossg.default.sg-1"),
+    ],
+)
+def test_tiered_policy_names_as_calico_stores_them(name: str, stored: str, read_back: str) -> None:
+    assert etcd_layout.backend_policy_name(name) == stored
+    assert etcd_layout.client_policy_name(stored) == read_back
+    tier = name.split(".")[0] if name.startswith("security.") else None
+    res = Resource.new("GlobalNetworkPolicy", name, {"tier": tier} if tier else {})
+    key = etcd_layout.key_for(res)
+    assert key == R + "globalnetworkpolicies/" + stored
+    value = etcd_layout.encode(res)
+    assert json.loads(value)["metadata"]["name"] == stored
+    assert etcd_layout.decode(key, value, "1").name == read_back
+
+
+@pytest.mark.parametrize("name, tier", [("allow-dns", "security"), ("other.allow-dns", "security"), ("security.x", None)])
+def test_policy_name_must_carry_its_tier(name: str, tier: str | None) -> None:
+    with pytest.raises(InputError, match="Calico requires its name to be"):
+        etcd_layout.key_for(Resource.new("GlobalNetworkPolicy", name, {"tier": tier} if tier else {}))

@@ -47,13 +47,14 @@ def gnp(name: str, order: int = 10, labels: dict[str, str] | None = None) -> Res
 
 def test_create_writes_calico_layout(store: EtcdStore, etcd_store_factory: EtcdStoreFactory) -> None:  # noqa: F811
     created = store.create(Resource.new("NetworkPolicy", "web", {"selector": "app == 'web'"}, namespace="prod"))
-    stored = raw_get(etcd_store_factory, R + "networkpolicies/prod/web")
+    stored = raw_get(etcd_store_factory, R + "networkpolicies/prod/default.web")  # Calico's tiered name
     assert stored is not None
     doc, mod_revision = stored
     assert created.resource_version == mod_revision
     assert doc["apiVersion"] == "projectcalico.org/v3" and doc["kind"] == "NetworkPolicy"
     meta = doc["metadata"]
-    assert isinstance(meta, dict) and meta["name"] == "web" and meta["namespace"] == "prod"
+    assert isinstance(meta, dict) and meta["name"] == "default.web" and meta["namespace"] == "prod"
+    assert created.name == "web" and store.get("NetworkPolicy", "web", "prod").name == "web"
     assert "resourceVersion" not in meta and meta["uid"] == created.metadata["uid"]
     assert meta["creationTimestamp"].endswith("Z")
 
@@ -108,6 +109,11 @@ def test_guards(store: EtcdStore) -> None:
         store.delete("GlobalNetworkPolicy", "g", resource_version=second.resource_version)
     with pytest.raises(NotFound):
         store.update(second)
+    third = store.create(gnp("g"))
+    with pytest.raises(Conflict, match="not an etcd revision"):  # e.g. a directory store's content hash
+        store.delete("GlobalNetworkPolicy", "g", resource_version="3f9a0c1e")
+    with pytest.raises(Conflict):
+        store.update(third.with_resource_version("3f9a0c1e"))
 
 
 def test_pagination_and_selector_over_many_keys(etcd_store_factory: EtcdStoreFactory) -> None:  # noqa: F811
@@ -126,7 +132,7 @@ def test_pagination_and_selector_over_many_keys(etcd_store_factory: EtcdStoreFac
 
 
 def test_malformed_json_in_etcd_is_invalid(store: EtcdStore, etcd_store_factory: EtcdStoreFactory) -> None:  # noqa: F811
-    key = R + "globalnetworkpolicies/broken"
+    key = R + "globalnetworkpolicies/default.broken"
     raw_put(etcd_store_factory, key, b'{"apiVersion": "projectcalico.org/v3", "kind": ')
     with pytest.raises(Invalid, match=f"etcd key {key} does not hold valid JSON"):
         store.get("GlobalNetworkPolicy", "broken")
@@ -225,3 +231,19 @@ def test_stalled_write_is_not_retried_on_another_member(etcd_store_factory: Etcd
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_reads_policies_calico_wrote_with_tier_prefix(store: EtcdStore, etcd_store_factory: EtcdStoreFactory) -> None:  # noqa: F811
+    for name in ("default.allow-dns", "security.block-ssh"):
+        doc = {
+            "apiVersion": "projectcalico.org/v3",
+            "kind": "GlobalNetworkPolicy",
+            "metadata": {"name": name},
+            "spec": {"tier": name.split(".")[0], "selector": "all()", "order": 1},
+        }
+        raw_put(etcd_store_factory, R + "globalnetworkpolicies/" + name, json.dumps(doc).encode())
+    assert sorted(p.name for p in store.list("GlobalNetworkPolicy")) == ["allow-dns", "security.block-ssh"]
+    assert store.get("GlobalNetworkPolicy", "allow-dns").spec["order"] == 1
+    assert store.get("GlobalNetworkPolicy", "default.allow-dns").name == "allow-dns"
+    store.delete("GlobalNetworkPolicy", "allow-dns")
+    assert raw_get(etcd_store_factory, R + "globalnetworkpolicies/default.allow-dns") is None

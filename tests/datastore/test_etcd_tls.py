@@ -3,6 +3,7 @@ demands client certificates."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,8 @@ pytestmark = pytest.mark.etcd
 def tls_etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdServer]:
     if not etcd_available():
         pytest.skip("etcd binary is not installed")
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed (needed to make test certificates)")
     tls = make_tls(tmp_path_factory.mktemp("etcd-tls"))
     server = start_etcd(tls=tls)
     yield server
