@@ -51,7 +51,7 @@ KINDS: dict[str, KindInfo] = {
         _k("GlobalNetworkSet", "globalnetworksets", order=20),
         _k("NetworkSet", "networksets", namespaced=True, order=20),
         _k("Node", "nodes", has_crd=False, order=20),
-        _k("HostEndpoint", "hostendpoints", order=30),
+        _k("HostEndpoint", "hostendpoints", order=45),  # after policies: a HEP without its policy cuts the host off
         _k("GlobalNetworkPolicy", "globalnetworkpolicies", order=40),
         _k("NetworkPolicy", "networkpolicies", namespaced=True, order=40),
         _k("StagedGlobalNetworkPolicy", "stagedglobalnetworkpolicies", order=40),

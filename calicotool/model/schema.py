@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -119,6 +120,66 @@ def _cel_program(rule: str) -> Any:
     return env.program(env.compile(rule))
 
 
+def _top_level_disjuncts(rule: str) -> list[str]:
+    """`a || (b || c) || d` -> [a, b, c, d] (parenthesised ORs flattened); other shapes are kept whole."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(rule):
+        ch = rule[i]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch in "'\"":
+            end = rule.find(ch, i + 1)
+            i = end if end != -1 else len(rule)
+        elif rule.startswith("||", i) and depth == 0:
+            parts.append(rule[start:i].strip())
+            start = i + 2
+            i += 1
+        i += 1
+    parts.append(rule[start:].strip())
+    out: list[str] = []
+    for part in parts:
+        if len(parts) > 1 and part.startswith("(") and part.endswith(")") and _balanced(part[1:-1]):
+            out.extend(_top_level_disjuncts(part[1:-1]))
+        else:
+            out.append(part)
+    return out
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+_ABSENT_GUARD = re.compile(r"^!has\(self\.([A-Za-z0-9_.]+)\)$")
+
+
+@cache
+def _absent_guards(rule: str) -> tuple[tuple[str, ...], ...]:
+    """Field paths whose absence alone makes `rule` true (a top-level `!has(self.x.y)` disjunct). Checking them
+    first skips the CEL interpreter for the common case, with exactly the same verdict."""
+    guards = []
+    for part in _top_level_disjuncts(rule):
+        m = _ABSENT_GUARD.match(part)
+        if m:
+            guards.append(tuple(m.group(1).split(".")))
+    return tuple(guards)
+
+
+def _has_path(value: Any, path: tuple[str, ...]) -> bool:
+    for step in path:
+        if not isinstance(value, dict) or step not in value:
+            return False
+        value = value[step]
+    return True
+
+
 def _at(doc: Any, path: tuple[str, ...], here: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
     if not path:
         yield here, doc
@@ -141,7 +202,10 @@ def cel_problems(kind_name: str, doc: dict[str, Any]) -> Iterator[SchemaProblem]
     import celpy
 
     for path, rule, message in rules:
+        guards = _absent_guards(rule)
         for where, value in _at(doc, path):
+            if any(not _has_path(value, g) for g in guards):
+                continue  # a `!has(...)` disjunct is true: the rule holds
             try:
                 program = _cel_program(rule)
                 ok = program.evaluate({"self": celpy.json_to_cel(value)})

@@ -15,6 +15,15 @@ class EndpointKind(str, Enum):
 
 
 @dataclass(frozen=True)
+class NamedPort:
+    """A port an endpoint declares by name (a container port), for named ports in rules."""
+
+    name: str
+    port: int
+    protocol: int = 6  # protocol number
+
+
+@dataclass(frozen=True)
 class Endpoint:
     kind: EndpointKind
     name: str
@@ -27,6 +36,8 @@ class Endpoint:
     node: str = ""  # HostEndpoint node
     interface: str = ""  # HostEndpoint interfaceName ("*" for all-interfaces)
     profiles: tuple[str, ...] = ()
+    ports: tuple[NamedPort, ...] = ()
+    group: str = ""  # the rule-set group this endpoint represents, when it came from one
 
     @property
     def title(self) -> str:

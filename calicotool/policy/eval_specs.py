@@ -1,0 +1,145 @@
+"""Parsing what a user types to name a flow: endpoint SPECs and `443/TCP` port specs. Pure; bad input raises
+InputError naming the option."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from calicotool.errors import InputError
+from calicotool.policy.endpoint import Endpoint, EndpointKind
+from calicotool.policy.eval_entities import parse_ip
+from calicotool.policy.eval_inventory import Inventory
+from calicotool.policy.eval_model import Flow
+from calicotool.policy.eval_rules import ICMP_PROTOCOLS, PORT_PROTOCOLS, protocol_name, protocol_number
+
+SPEC_HELP = (
+    "pod:NAMESPACE/NAME[:k=v,k=v][@IP] | GROUP (a group of the rule set) | host:NAME (HostEndpoint) | ip:ADDRESS | "
+    "networkset:NAMESPACE/NAME | globalnetworkset:NAME"
+)
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    protocol: int
+    port: int | None = None
+    icmp_type: int | None = None
+    icmp_code: int | None = None
+
+    def __str__(self) -> str:
+        if self.port is not None:
+            return f"{self.port}/{protocol_name(self.protocol)}"
+        if self.icmp_type is not None:
+            code = f"/{self.icmp_code}" if self.icmp_code is not None else ""
+            return f"{protocol_name(self.protocol)}:{self.icmp_type}{code}"
+        return protocol_name(self.protocol)
+
+
+def parse_port_spec(text: str, option: str = "--port") -> PortSpec:
+    """`443/TCP`, `443` (TCP), `53/UDP`, `ICMP`, `ICMP:8` (type), `ICMP:3/4` (type/code), `ICMPv6:128`, `SCTP`,
+    `/47` (a protocol by number, no port)."""
+    raw = text.strip()
+    try:
+        if raw.startswith("/"):  # a protocol without a port, e.g. /47
+            return PortSpec(protocol_number(raw[1:]))
+        if raw and raw[0].isdigit():
+            port_text, _, proto_text = raw.partition("/")
+            proto = protocol_number(proto_text or "TCP")
+            if proto not in PORT_PROTOCOLS:
+                raise InputError(f"{protocol_name(proto)} has no ports")
+            port = int(port_text)
+            if not 0 <= port <= 65535:
+                raise InputError(f"port {port} out of range 0-65535")
+            return PortSpec(proto, port)
+        proto_text, _, icmp = raw.partition(":")
+        proto = protocol_number(proto_text)
+        if not icmp:
+            return PortSpec(proto)
+        if proto not in ICMP_PROTOCOLS:
+            raise InputError("only ICMP and ICMPv6 take a type")
+        type_text, _, code_text = icmp.partition("/")
+        return PortSpec(proto, None, int(type_text), int(code_text) if code_text else None)
+    except InputError as exc:
+        raise InputError(f"{option} {text!r}: {exc.message}") from None
+    except ValueError:
+        raise InputError(f"{option} {text!r}: expected PORT[/PROTOCOL] or PROTOCOL[:TYPE[/CODE]]") from None
+
+
+def _labels(text: str, option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in filter(None, text.split(",")):
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"{option}: expected k=v labels, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def parse_endpoint_spec(
+    text: str,
+    inventory: Inventory,
+    groups: Callable[[], Sequence[Endpoint]] | None = None,
+    option: str = "--src",
+) -> Endpoint:
+    """Resolve a SPEC against the loaded resources (hosts, network sets) and the rule set's groups."""
+    raw = text.strip()
+    kind, sep, rest = raw.partition(":")
+    if not sep or kind not in ("pod", "host", "ip", "networkset", "globalnetworkset"):
+        return _group(raw, groups, option)
+    if kind == "ip":
+        parse_ip(rest, f"{option} {text!r}: ")
+        return Endpoint(EndpointKind.IP, rest, ips=(rest,))
+    if kind == "host":
+        ep = inventory.hosts.get(rest)
+        if ep is None:
+            known = ", ".join(sorted(inventory.hosts)) or "none loaded"
+            raise InputError(f"{option} {text!r}: no HostEndpoint named {rest!r} (known: {known})")
+        return ep
+    if kind in ("networkset", "globalnetworkset"):
+        ns, slash, name = rest.rpartition("/")
+        if kind == "globalnetworkset" or not slash:
+            ns = ""
+        found = inventory.network_set_endpoint(ns, name)
+        if found is None:
+            what = f"NetworkSet {ns}/{name}" if ns else f"GlobalNetworkSet {name}"
+            raise InputError(f"{option} {text!r}: no {what} in the loaded resources")
+        return found
+    ip = ""
+    if "@" in rest:
+        rest, _, ip = rest.rpartition("@")
+        parse_ip(ip, f"{option} {text!r}: ")
+    ident, _, label_text = rest.partition(":")
+    ns, slash, name = ident.partition("/")
+    if not slash or not ns or not name:
+        raise InputError(f"{option} {text!r}: expected pod:NAMESPACE/NAME[:k=v,...][@IP]")
+    return Endpoint(EndpointKind.POD, name, ips=(ip,) if ip else (), namespace=ns, labels=_labels(label_text, option))
+
+
+def _group(name: str, groups: Callable[[], Sequence[Endpoint]] | None, option: str) -> Endpoint:
+    if groups is None:
+        raise InputError(f"{option} {name!r}: not a SPEC ({SPEC_HELP}); group names need --policies")
+    candidates = list(groups())
+    for ep in candidates:
+        if name in (ep.name, ep.title, group_name(ep)):
+            return ep
+    hosts = [ep for ep in candidates if ep.kind is EndpointKind.HOST and ep.name.startswith(name + "-")]
+    if len(hosts) == 1:
+        return hosts[0]
+    known = ", ".join(sorted(group_name(ep) for ep in candidates)) or "none"
+    raise InputError(f"{option} {name!r}: no group of that name in the rule set (groups: {known})")
+
+
+def flow_for(src: Endpoint, dst: Endpoint, spec: PortSpec, src_port: int | None = None) -> Flow:
+    return Flow(src, dst, spec.protocol, spec.port, src_port, spec.icmp_type, spec.icmp_code)
+
+
+def group_name(ep: Endpoint) -> str:
+    """The rule-set group a representative endpoint stands for (pods are named `<group>-0`)."""
+    if ep.kind is EndpointKind.POD and ep.name.endswith("-0"):
+        return ep.name[:-2]
+    return ep.name
+
+
+def display_name(ep: Endpoint) -> str:
+    """Short name for tables: the group name for pods and network sets, `kind:name` for hosts and IPs."""
+    return group_name(ep) if ep.kind in (EndpointKind.POD, EndpointKind.NETWORKSET) else ep.title
