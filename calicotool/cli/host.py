@@ -1,13 +1,160 @@
-"""`calicotool host`: Enroll non-Kubernetes hosts into the Calico overlay."""
+"""`calicotool host`: enroll non-Kubernetes hosts into the Calico overlay, keep them in sync, take them out.
+
+Exit codes: 0 ok / nothing to do, 1 drift (status), 2 bad input, 3 datastore (unreachable, conflict, pool
+exhausted), 4 host (not root, netlink refused).
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import Annotated, Any
+
 import typer
+
+from calicotool.cli.context import app_context
+from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, to_yaml_documents
+from calicotool.errors import Findings, InputError
+from calicotool.overlay import dns, hostops
+from calicotool.overlay import enroll as enrollment
 
 app = typer.Typer(help="Enroll non-Kubernetes hosts into the Calico overlay.", no_args_is_help=True)
 
+NetnsOption = Annotated[str | None, typer.Option("--netns", help="Program the host side inside this network namespace.")]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")]
+
+
+@app.command("enroll")
+def enroll_cmd(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Host name (becomes the Calico Node and HostEndpoint name).")],
+    address: Annotated[str, typer.Option("--address", "-a", help="Underlay address UNDERLAY_IP/PREFIX.")],
+    interface: Annotated[str | None, typer.Option("--interface", "-i", help="Underlay interface (default: the "
+                                                     "one holding --address).")] = None,
+    mode: Annotated[str | None, typer.Option("--mode", help="vxlan or ipip (default: what the IPPool enables).")] = None,
+    labels: Annotated[list[str] | None, typer.Option("--labels", "-l", help="k=v labels for the HostEndpoint "
+                                                        "and Node; repeat or comma-separate.")] = None,
+    netns: NetnsOption = None,
+    pool: Annotated[str | None, typer.Option("--pool", help="IPPool name (default: first usable).")] = None,
+    forwarding: Annotated[bool, typer.Option("--forwarding/--no-forwarding", help="Set net.ipv4.ip_forward=1 "
+                                             "(restored on unenroll).")] = True,
+    dry_run: DryRunOption = False,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Enroll NAME: claim IPAM, register Node + HostEndpoint, program vxlan.calico/tunl0. Idempotent."""
+    app = app_context(ctx)
+    req = enrollment.EnrollRequest(name, address, interface, mode, enrollment.parse_labels(labels or []), netns,
+                                   pool, dry_run, forwarding)
+    result = enrollment.enroll(app.store(), req, warn=app.warn)
+    data = asdict(result) | {"changed": result.changed}
+    if output != OutputFormat.table:
+        render_data(app, data, output)
+        return
+    if not result.changed:
+        print_text(app, f"nothing to do: host {name} is enrolled and in sync (host IP {result.host_ip}, tunnel "
+                        f"{result.tunnel_ip} on {result.device})")
+        return
+    verb = "would enroll" if dry_run else "enrolled"
+    lines = [f"{verb} {name}: host IP {result.host_ip}, tunnel {result.tunnel_ip} on {result.device} "
+             f"({result.mode}, underlay {result.underlay} dev {result.interface})"]
+    lines += [f"  datastore: {w}" for w in result.datastore_writes]
+    lines += [f"  kernel: {op}" for op in result.kernel_ops]
+    lines.append(f"{len(result.datastore_writes)} datastore writes, {len(result.kernel_ops)} kernel changes"
+                 + ("" if dry_run else f", {result.netlink_writes} netlink writes"))
+    print_text(app, "\n".join(lines))
+
 
 @app.command("status")
-def _placeholder() -> None:
-    """Not available yet in this build."""
-    raise typer.Exit(2)
+def status_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, output: OutputOption = OutputFormat.table) -> None:
+    """Compare the datastore with the kernel; exit 1 on drift."""
+    app = app_context(ctx)
+    report = hostops.status(app.store(), name, netns)
+    data: dict[str, Any] = {"name": name, "drift": report.drift, "datastoreProblems": report.datastore_problems,
+                            "kernelDrift": report.kernel_drift, "kernel": report.counts,
+                            "hostIP": report.enrollment.host_ip, "tunnelIP": report.enrollment.tunnel_ip}
+    if output != OutputFormat.table:
+        render_data(app, data, output)
+    else:
+        lines = [f"host {name}: host IP {report.enrollment.host_ip}, tunnel {report.enrollment.tunnel_ip}, "
+                 + ", ".join(f"{v} {k}" for k, v in report.counts.items())]
+        lines += [f"  datastore: {p}" for p in report.datastore_problems]
+        lines += [f"  kernel would {op}" for op in report.kernel_drift]
+        print_text(app, "\n".join(lines))
+    if report.drift:
+        raise Findings(f"host {name} has drifted: {len(report.kernel_drift)} kernel difference(s), "
+                       f"{len(report.datastore_problems)} datastore problem(s); run `calicotool host sync {name}`")
+    if output == OutputFormat.table:
+        print_text(app, "in sync")
+
+
+@app.command("sync")
+def sync_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, dry_run: DryRunOption = False,
+             output: OutputOption = OutputFormat.table) -> None:
+    """Re-read remote nodes and blocks; write only the difference to the kernel."""
+    app = app_context(ctx)
+    result = hostops.sync(app.store(), name, netns, dry_run=dry_run)
+    if output != OutputFormat.table:
+        render_data(app, asdict(result), output)
+        return
+    lines = [f"  {op}" for op in result.kernel_ops]
+    tail = "would change" if dry_run else "changed"
+    lines.append(f"host {name}: {len(result.kernel_ops)} kernel objects {tail}, {result.netlink_writes} netlink writes"
+                 if result.kernel_ops else f"host {name}: in sync, 0 netlink writes")
+    print_text(app, "\n".join(lines))
+
+
+@app.command("unenroll")
+def unenroll_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, output: OutputOption = OutputFormat.table) -> None:
+    """Remove everything enrollment created and release the host's addresses."""
+    app = app_context(ctx)
+    result = hostops.unenroll(app.store(), name, netns)
+    if output != OutputFormat.table:
+        render_data(app, asdict(result), output)
+        return
+    lines = [f"  kernel: {op}" for op in result.kernel_ops] + [f"  datastore: {w}" for w in result.datastore_writes]
+    lines.append(f"unenrolled {name}: released {result.released} addresses, freed {len(result.freed_blocks)} blocks")
+    print_text(app, "\n".join(lines))
+
+
+@app.command("list")
+def list_cmd(ctx: typer.Context, output: OutputOption = OutputFormat.table) -> None:
+    """Enrolled hosts."""
+    app = app_context(ctx)
+    hosts = hostops.list_hosts(app.store())
+    rows = [(h.name, h.underlay, h.interface, h.mode, h.tunnel_ip, h.host_ip,
+             ",".join(f"{k}={v}" for k, v in h.labels)) for h in hosts]
+    render_data(app, [asdict(h) for h in hosts], output,
+                columns=["NAME", "UNDERLAY", "INTERFACE", "MODE", "TUNNEL-IP", "HOST-IP", "LABELS"], rows=rows)
+
+
+@app.command("dns")
+def dns_cmd(
+    ctx: typer.Context,
+    names: Annotated[list[str] | None, typer.Argument(help="Hosts (default: all enrolled).")] = None,
+    style: Annotated[str, typer.Option("--format", help="coredns | kubernetes | resolver | resolv.conf")] = "coredns",
+    zone: Annotated[str, typer.Option("--zone", help="DNS zone for the CoreDNS hosts block.")] = dns.DEFAULT_ZONE,
+    namespace: Annotated[str, typer.Option("--namespace", help="Namespace of the Service/EndpointSlice.")] = (
+        dns.DEFAULT_NAMESPACE),
+    cluster_dns: Annotated[list[str] | None, typer.Option("--cluster-dns", help="DNS server IPs the host "
+                                                             "should use for the cluster domain.")] = None,
+    domain: Annotated[str, typer.Option("--domain", help="Cluster domain.")] = dns.DEFAULT_DOMAIN,
+) -> None:
+    """Print name-resolution config: CoreDNS hosts block, Service+EndpointSlice, or the host's resolver snippet."""
+    app = app_context(ctx)
+    if style in ("resolver", "resolv.conf"):
+        if not cluster_dns:
+            raise InputError("--cluster-dns IP is required for the resolver snippet (CoreDNS pod IPs or a routable "
+                             "kube-dns address)")
+        print_text(app, dns.resolver_snippet(cluster_dns, domain, "systemd-resolved" if style == "resolver" else "resolv.conf"))
+        return
+    hosts = hostops.list_hosts(app.store())
+    if names:
+        missing = sorted(set(names) - {h.name for h in hosts})
+        if missing:
+            raise InputError(f"not enrolled: {', '.join(missing)}")
+        hosts = [h for h in hosts if h.name in names]
+    if style == "coredns":
+        print_text(app, dns.coredns_hosts_block(hosts, zone))
+    elif style == "kubernetes":
+        print_text(app, to_yaml_documents([doc for h in hosts for doc in dns.kubernetes_manifests(h, namespace)]))
+    else:
+        raise InputError(f"--format must be coredns, kubernetes, resolver or resolv.conf, not {style!r}")

@@ -1,0 +1,246 @@
+"""EnrollmentTxn: put a non-Kubernetes host into the Calico overlay, all or nothing.
+
+Order: validate the host side (interface, address) and read the cluster config before any write; then, under a
+per-host datastore lock, assign addresses (CAS), write the Node and HostEndpoint, and program the kernel. Any
+failure undoes the kernel back to the snapshot taken first and the datastore writes in reverse. Re-running with
+the same arguments finds nothing to change and says so.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from calicotool.datastore.base import Op, Store
+from calicotool.errors import CalicotoolError, InputError, Location, NotFound
+from calicotool.model.resource import Resource
+from calicotool.overlay import ipam, records
+from calicotool.overlay.config import OverlayConfig, overlay_config
+from calicotool.overlay.desired import FORWARDING_SYSCTL, LocalNode, cluster_view, desired_state
+from calicotool.overlay.ipamstore import IpamClient
+from calicotool.overlay.kstate import HostState, diff
+from calicotool.overlay.netlink import NetlinkAdapter, Underlay, require_root
+from calicotool.overlay.txnstore import TxnStore
+from calicotool.overlay.vtep import vtep_mac
+
+AdapterFactory = Callable[[str | None], NetlinkAdapter]
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+LOCK_TTL_S = 60.0
+LOCK_WAIT_S = 30.0
+KUBE_WARNING = ("the Kubernetes datastore keeps Calico Nodes as Kubernetes Nodes: create a placeholder Node "
+                "object named {name} (e.g. `kubectl create -f` a Node with the label {label}=true and a NoSchedule "
+                "taint), otherwise Calico's IPAM garbage collection releases this host's addresses")
+
+
+@dataclass(frozen=True)
+class EnrollRequest:
+    name: str
+    address: str  # UNDERLAY_IP/PREFIX
+    interface: str | None = None
+    mode: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    netns: str | None = None
+    pool: str | None = None
+    dry_run: bool = False
+    forwarding: bool = True
+
+
+@dataclass
+class EnrollResult:
+    name: str
+    mode: str
+    device: str
+    underlay: str
+    interface: str
+    tunnel_ip: str
+    host_ip: str
+    mac: str | None
+    datastore_writes: list[str] = field(default_factory=list)
+    kernel_ops: list[str] = field(default_factory=list)
+    netlink_writes: int = 0
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.datastore_writes or self.kernel_ops)
+
+
+def parse_labels(items: list[str]) -> tuple[tuple[str, str], ...]:
+    out: dict[str, str] = {}
+    for item in items:
+        for part in (p for p in item.split(",") if p):
+            key, sep, value = part.partition("=")
+            if not sep or not key:
+                raise InputError(f"bad label {part!r}: expected key=value", Location(field="--labels"))
+            out[key.strip()] = value.strip()
+    return tuple(sorted(out.items()))
+
+
+def check_name(name: str) -> None:
+    if len(name) > 253 or not _NAME.match(name):
+        raise InputError(f"host name {name!r} is not a DNS-1123 subdomain (lower-case letters, digits, '-', '.')",
+                         Location(field="NAME"))
+
+
+def parse_address(address: str) -> ipaddress.IPv4Interface:
+    try:
+        iface = ipaddress.ip_interface(address)
+    except ValueError:
+        raise InputError(f"bad --address {address!r}: expected UNDERLAY_IP/PREFIX, e.g. 192.0.2.10/24",
+                         Location(field="--address")) from None
+    if not isinstance(iface, ipaddress.IPv4Interface) or "/" not in address:
+        raise InputError(f"bad --address {address!r}: expected an IPv4 UNDERLAY_IP/PREFIX", Location(field="--address"))
+    return iface
+
+
+def resolve_underlay(nl: NetlinkAdapter, address: ipaddress.IPv4Interface, interface: str | None) -> Underlay:
+    """The interface carrying `address`; InputError when it is unknown or does not hold the address."""
+    ip, prefix = str(address.ip), address.network.prefixlen
+    if interface is None:
+        holders = nl.interfaces_with(ip)
+        if not holders:
+            where = f" in netns {nl.netns}" if nl.netns else ""
+            raise InputError(f"address {ip} is not configured on any interface{where}", Location(field="--address"))
+        interface = holders[0]
+    underlay = nl.underlay(interface)
+    if (ip, prefix) not in underlay.addresses:
+        have = ", ".join(f"{a}/{p}" for a, p in underlay.addresses) or "no IPv4 address"
+        raise InputError(f"address {address} is not on interface {interface} (it has {have})",
+                         Location(field="--address"))
+    return underlay
+
+
+def local_node(e: records.Enrollment, underlay: Underlay) -> LocalNode:
+    return LocalNode(e.name, underlay.name, e.underlay_ip, underlay.mtu, e.tunnel_ip, e.mac,
+                     extra_ips=(e.host_ip,) if e.host_ip != e.tunnel_ip else (), forwarding=e.forwarding)
+
+
+def desired_for(store: Store, e: records.Enrollment, underlay: Underlay, cfg: OverlayConfig) -> HostState:
+    view = cluster_view(store.list("Node"), store.list("IPAMBlock"))
+    return desired_state(local_node(e, underlay), view, cfg)
+
+
+def upsert(store: Store, wanted: Resource) -> None:
+    """Create `wanted`, or update it (CAS) when its content differs; leave it alone when equal."""
+    try:
+        current = store.get(wanted.info.name, wanted.name)
+    except NotFound:
+        store.create(wanted)
+        return
+    if not current.same_content(wanted):
+        store.update(wanted.with_resource_version(current.resource_version))
+
+
+def preflight(store: Store, req: EnrollRequest, address: ipaddress.IPv4Interface, mode: str) -> Resource | None:
+    """Refuse names that belong to something else; returns the host's existing Node (re-enroll) or None."""
+    try:
+        node = store.get("Node", req.name)
+    except NotFound:
+        node = None
+    if node is not None:
+        if not records.is_enrolled_host(node):
+            raise InputError(f"Node {req.name} exists and was not enrolled by calicotool (a cluster node?): "
+                             "pick another name", Location(field="NAME"))
+        old = records.enrollment_from_node(node)
+        if old.underlay != str(address):
+            raise InputError(f"host {req.name} is already enrolled from {old.underlay}; run `calicotool host "
+                             f"unenroll {req.name}` on that host first, or pick another name", Location(field="NAME"))
+        if old.mode != mode:
+            raise InputError(f"host {req.name} is enrolled in {old.mode} mode, not {mode}: unenroll first",
+                             Location(field="--mode"))
+    try:
+        hep = store.get("HostEndpoint", req.name)
+        if not hep.managed:
+            raise InputError(f"HostEndpoint {req.name} exists and is not managed by calicotool", Location(field="NAME"))
+    except NotFound:
+        pass
+    return node
+
+
+class EnrollmentTxn:
+    """One enrollment: datastore and kernel steps, undone together on failure."""
+
+    def __init__(self, store: Store, nl: NetlinkAdapter, req: EnrollRequest, cfg: OverlayConfig, underlay: Underlay):
+        self.txn = TxnStore(store, dry_run=req.dry_run)
+        self.ipam = IpamClient(self.txn)
+        self.nl, self.req, self.cfg, self.underlay = nl, req, cfg, underlay
+        self.kernel_before: HostState | None = None
+
+    def run(self, existing: Resource | None) -> EnrollResult:
+        req, cfg = self.req, self.cfg
+        self.kernel_before = self.nl.read_state([FORWARDING_SYSCTL], devices=[cfg.device])
+        try:
+            node_attrs = {ipam.ATTR_NODE: req.name}
+            tunnel_type = ipam.TYPE_VXLAN if cfg.mode == "vxlan" else ipam.TYPE_IPIP
+            tunnel = self.ipam.assign(ipam.tunnel_handle(req.name, cfg.mode), req.name,
+                                      {**node_attrs, ipam.ATTR_TYPE: tunnel_type}, cfg)
+            host = self.ipam.assign(ipam.host_handle(req.name), req.name, {**node_attrs, ipam.ATTR_TYPE: ipam.TYPE_HOST}, cfg)
+            old = records.enrollment_from_node(existing) if existing is not None else None
+            sysctls = old.sysctls_before if old else tuple(sorted(self.kernel_before.sysctls.items()))
+            if not req.forwarding and old is None:
+                sysctls = ()  # calicotool never sets them, so it has nothing to restore
+            mac = (old.mac if old and old.mac else vtep_mac(req.name)) if cfg.mode == "vxlan" else None
+            e = records.Enrollment(req.name, req.address, self.underlay.name, cfg.mode, cfg.pool_name, str(tunnel),
+                                   str(host), mac, req.labels, sysctls, req.forwarding)
+            upsert(self.txn, records.node_resource(e))
+            upsert(self.txn, records.host_endpoint_resource(e))
+            desired = desired_for(self.txn, e, self.underlay, cfg)
+            ops = diff(self.kernel_before, desired)
+            writes = 0 if req.dry_run else self.nl.apply(ops)
+        except BaseException as exc:
+            if not req.dry_run:
+                problems = self.rollback()
+                if problems and isinstance(exc, CalicotoolError):
+                    exc.message += "; rollback incomplete: " + "; ".join(problems)
+            raise
+        return EnrollResult(req.name, cfg.mode, cfg.device, req.address, self.underlay.name, str(tunnel), str(host),
+                            mac, [w.describe() for w in self.txn.journal], [o.describe() for o in ops], writes,
+                            req.dry_run)
+
+    def rollback(self) -> list[str]:
+        """Undo the kernel to its snapshot, then the datastore writes; returns what could not be undone."""
+        problems: list[str] = []
+        if self.kernel_before is not None:
+            try:
+                now = self.nl.read_state(self.kernel_before.sysctls, devices=[self.cfg.device])
+                self.nl.apply(diff(now, self.kernel_before))
+            except CalicotoolError as exc:
+                problems.append(f"kernel: {exc}")
+        inner = self.txn.inner
+        for write in reversed(self.txn.journal):
+            if write.key.kind not in ("Node", "HostEndpoint"):
+                continue
+            try:
+                if write.op == Op.CREATE and write.after is not None:
+                    inner.delete(write.key.kind, write.key.name, resource_version=write.after.resource_version)
+                elif write.op == Op.UPDATE and write.before is not None and write.after is not None:
+                    inner.update(write.before.with_resource_version(write.after.resource_version))
+            except CalicotoolError as exc:
+                problems.append(f"{write.key}: {exc}")
+        client = IpamClient(inner)
+        try:
+            for handle in reversed(self.ipam.journal.assigned_handles):
+                client.release(handle, self.req.name)
+            client.release_empty_blocks(self.req.name, only=self.ipam.journal.claimed_blocks)
+        except CalicotoolError as exc:
+            problems.append(f"IPAM: {exc}")
+        return problems
+
+
+def enroll(store: Store, req: EnrollRequest, adapter: AdapterFactory = NetlinkAdapter,
+           warn: Callable[[str], None] = lambda _m: None) -> EnrollResult:
+    """Enroll (or re-enroll) a host. Raises InputError / DatastoreError / HostError; leaves nothing half-done."""
+    check_name(req.name)
+    address = parse_address(req.address)
+    if not req.dry_run:
+        require_root()
+    with adapter(req.netns) as nl:
+        underlay = resolve_underlay(nl, address, req.interface)
+        cfg = overlay_config(store.list("IPPool"), store.list("FelixConfiguration"), req.mode, req.pool)
+        if store.check().backend == "kubernetes":
+            warn(KUBE_WARNING.format(name=req.name, label=records.HOST_LABEL))
+        with store.lock(f"calicotool-host-{req.name}", ttl_seconds=LOCK_TTL_S, wait_seconds=LOCK_WAIT_S):
+            existing = preflight(store, req, address, cfg.mode)
+            return EnrollmentTxn(store, nl, req, cfg, underlay).run(existing)

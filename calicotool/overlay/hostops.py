@@ -1,0 +1,169 @@
+"""After enrollment: `sync` (kernel catches up with the datastore), `status` (drift), `unenroll`, `list`.
+
+The Node's annotations say how the host was enrolled (interface, mode, pool, sysctls before), so these
+operations need only the host's name.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from calicotool.datastore.base import Store
+from calicotool.errors import CalicotoolError, InputError, Location, NotFound
+from calicotool.model.resource import Resource
+from calicotool.overlay import ipam, records
+from calicotool.overlay.config import OverlayConfig, overlay_config
+from calicotool.overlay.desired import FORWARDING_SYSCTL
+from calicotool.overlay.enroll import LOCK_TTL_S, LOCK_WAIT_S, AdapterFactory, desired_for
+from calicotool.overlay.ipamstore import IpamClient
+from calicotool.overlay.kstate import HostState, diff
+from calicotool.overlay.netlink import NetlinkAdapter, require_root
+
+
+@dataclass
+class SyncResult:
+    name: str
+    kernel_ops: list[str] = field(default_factory=list)
+    netlink_writes: int = 0
+    dry_run: bool = False
+
+
+@dataclass
+class StatusReport:
+    name: str
+    enrollment: records.Enrollment
+    datastore_problems: list[str] = field(default_factory=list)
+    kernel_drift: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def drift(self) -> bool:
+        return bool(self.datastore_problems or self.kernel_drift)
+
+
+@dataclass
+class UnenrollResult:
+    name: str
+    kernel_ops: list[str] = field(default_factory=list)
+    released: int = 0
+    freed_blocks: list[str] = field(default_factory=list)
+    datastore_writes: list[str] = field(default_factory=list)
+
+
+def load_enrollment(store: Store, name: str) -> tuple[Resource, records.Enrollment]:
+    try:
+        node = store.get("Node", name)
+    except NotFound:
+        raise InputError(f"host {name} is not enrolled (no Node {name} in the datastore)", Location(field="NAME")) from None
+    if not records.is_enrolled_host(node):
+        raise InputError(f"Node {name} was not enrolled by calicotool: refusing to touch it", Location(field="NAME"))
+    try:
+        return node, records.enrollment_from_node(node)
+    except (KeyError, ValueError) as exc:
+        raise InputError(f"Node {name} lacks calicotool's enrollment annotations ({exc})", Location(field="NAME")) from None
+
+
+def _config(store: Store, e: records.Enrollment) -> OverlayConfig:
+    return overlay_config(store.list("IPPool"), store.list("FelixConfiguration"), e.mode, e.pool or None)
+
+
+def _plan(store: Store, nl: NetlinkAdapter, e: records.Enrollment) -> tuple[HostState, HostState, OverlayConfig]:
+    cfg = _config(store, e)
+    underlay = nl.underlay(e.interface)
+    current = nl.read_state([FORWARDING_SYSCTL], devices=[cfg.device])
+    desired = desired_for(store, e, underlay, cfg)
+    return current, desired, cfg
+
+
+def sync(store: Store, name: str, netns: str | None = None, adapter: AdapterFactory = NetlinkAdapter,
+         dry_run: bool = False) -> SyncResult:
+    """Bring the kernel in line with the datastore (remote nodes and blocks), writing only the difference."""
+    _, e = load_enrollment(store, name)
+    if not dry_run:
+        require_root()
+    with adapter(netns) as nl:
+        current, desired, _ = _plan(store, nl, e)
+        ops = diff(current, desired)
+        writes = 0 if dry_run else nl.apply(ops)
+    return SyncResult(name, [o.describe() for o in ops], writes, dry_run)
+
+
+def _datastore_problems(store: Store, e: records.Enrollment) -> list[str]:
+    problems = []
+    client = IpamClient(store)
+    for handle, ip in ((ipam.tunnel_handle(e.name, e.mode), e.tunnel_ip), (ipam.host_handle(e.name), e.host_ip)):
+        held = [str(a) for a in client.addresses(handle)]
+        if ip not in held:
+            problems.append(f"IPAM handle {handle} does not hold {ip} (holds {', '.join(held) or 'nothing'})")
+    try:
+        hep = store.get("HostEndpoint", e.name)
+        if hep.spec != records.host_endpoint_resource(e).spec:
+            problems.append(f"HostEndpoint {e.name} differs from the enrollment")
+    except NotFound:
+        problems.append(f"HostEndpoint {e.name} is missing")
+    return problems
+
+
+def status(store: Store, name: str, netns: str | None = None, adapter: AdapterFactory = NetlinkAdapter) -> StatusReport:
+    """Compare the datastore's view of the host with its kernel; `.drift` is True when they disagree."""
+    _, e = load_enrollment(store, name)
+    report = StatusReport(name, e, _datastore_problems(store, e))
+    with adapter(netns) as nl:
+        current, desired, _ = _plan(store, nl, e)
+        report.kernel_drift = [o.describe() for o in diff(current, desired)]
+        report.counts = current.counts()
+    return report
+
+
+def unenroll(store: Store, name: str, netns: str | None = None, adapter: AdapterFactory = NetlinkAdapter) -> UnenrollResult:
+    """Remove everything enrollment created: kernel objects (sysctls restored), addresses, blocks, Node, HEP."""
+    node, e = load_enrollment(store, name)
+    require_root()
+    result = UnenrollResult(name)
+    with adapter(netns) as nl, store.lock(f"calicotool-host-{name}", ttl_seconds=LOCK_TTL_S, wait_seconds=LOCK_WAIT_S):
+        device = "vxlan.calico" if e.mode == "vxlan" else "tunl0"
+        before = dict(e.sysctls_before)
+        current = nl.read_state(before, devices=[device])
+        target = HostState(sysctls=before)
+        if e.mode == "ipip" and device in current.links:
+            target.links[device] = current.links[device]  # tunl0 belongs to the ipip module: strip it, keep it
+        ops = diff(current, target)
+        nl.apply(ops)
+        result.kernel_ops = [o.describe() for o in ops]
+        result.datastore_writes = _forget(store, node, e, result)
+    return result
+
+
+def _forget(store: Store, node: Resource, e: records.Enrollment, result: UnenrollResult) -> list[str]:
+    client = IpamClient(store)
+    writes = []
+    try:
+        hep = store.get("HostEndpoint", e.name)
+        if hep.managed:
+            store.delete("HostEndpoint", e.name, resource_version=hep.resource_version)
+            writes.append(f"delete HostEndpoint/{e.name}")
+    except NotFound:
+        pass
+    for handle in (ipam.tunnel_handle(e.name, e.mode), ipam.host_handle(e.name)):
+        result.released += client.release(handle, e.name)
+    result.freed_blocks = client.release_empty_blocks(e.name)
+    writes += [f"release {result.released} addresses"] + [f"free block {c}" for c in result.freed_blocks]
+    store.delete("Node", e.name, resource_version=node.resource_version)
+    writes.append(f"delete Node/{e.name}")
+    return writes
+
+
+def list_hosts(store: Store) -> list[records.Enrollment]:
+    out = []
+    for node in store.list("Node"):
+        if records.is_enrolled_host(node):
+            try:
+                out.append(records.enrollment_from_node(node))
+            except (KeyError, ValueError):
+                continue
+    return sorted(out, key=lambda e: (ipaddress.ip_address(e.underlay_ip), e.name))
+
+
+__all__ = ["CalicotoolError", "StatusReport", "SyncResult", "UnenrollResult", "list_hosts", "load_enrollment",
+           "status", "sync", "unenroll"]
