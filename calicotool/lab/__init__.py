@@ -1,0 +1,1 @@
+"""Network-namespace lab: namespaces and underlay, BIRD configs and processes, route probes."""

@@ -1,0 +1,82 @@
+"""Where a lab topology comes from: a lab file, a cluster topology file (the planner's format), or a synthetic
+cluster; and which sessions it gets: the cluster's current layout, Calico's full mesh, or the planner's plan."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+
+from calicotool.errors import InputError, Location
+from calicotool.lab.from_plan import plan_cluster, synthetic_cluster, topology_from_graph, topology_from_plan
+from calicotool.lab.topology import LabTopology
+from calicotool.lab.topology_io import KIND, load_topology_file
+
+if TYPE_CHECKING:
+    from calicotool.bgp.state import ClusterState
+
+MAX_LAB_NODES = 200  # one BIRD (a few MB) and two namespaces per node; past this use the graph model instead
+
+
+class RrMode(str, Enum):
+    current = "current"  # the sessions the cluster has now (its calicotool layout, plus the mesh if enabled)
+    mesh = "mesh"  # Calico's default node-to-node mesh
+    auto = "auto"  # the route-reflector planner's plan
+
+
+def lab_topology(
+    path: Path | None,
+    nodes: int | None,
+    rr: RrMode = RrMode.current,
+    *,
+    zones: int = 3,
+    k: int = 2,
+    min_per_zone: int = 1,
+) -> LabTopology:
+    if (path is None) == (nodes is None):
+        raise InputError("give exactly one of --topology FILE or --nodes N", Location(field="--topology"))
+    if path is not None and _is_lab_file(path):
+        if rr != RrMode.current:
+            raise InputError(
+                f"--rr {rr.value} needs a cluster topology; a {KIND} file fixes its sessions",
+                Location(file=str(path), field="--rr"),
+            )
+        topo = load_topology_file(path)
+    else:
+        if nodes is not None and not 2 <= nodes <= MAX_LAB_NODES:
+            raise InputError(f"--nodes must be 2..{MAX_LAB_NODES}, got {nodes}", Location(field="--nodes"))
+        state = _cluster(path, nodes, zones)
+        speakers = [n for n in state.nodes if n.address is not None]
+        if len(speakers) > MAX_LAB_NODES:
+            raise InputError(
+                f"{len(speakers)} BGP speakers: a lab runs at most {MAX_LAB_NODES}", Location(file=str(path) if path else None)
+            )
+        if rr == RrMode.auto:
+            topo = topology_from_plan(plan_cluster(state, k=k, min_per_zone=min_per_zone))
+        else:
+            from calicotool.bgp.mesh import current_graph, full_mesh_graph
+
+            graph = full_mesh_graph(state) if rr == RrMode.mesh else current_graph(state)
+            topo = topology_from_graph(graph, description=f"{rr.value} sessions of {state.source or 'cluster'}")
+    if len(topo.nodes) > MAX_LAB_NODES:
+        raise InputError(f"{len(topo.nodes)} nodes: a lab runs at most {MAX_LAB_NODES}")
+    return topo
+
+
+def _is_lab_file(path: Path) -> bool:
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return False  # let the chosen loader report it with its location
+    return isinstance(doc, dict) and doc.get("kind") == KIND
+
+
+def _cluster(path: Path | None, nodes: int | None, zones: int) -> ClusterState:
+    if path is not None:
+        from calicotool.bgp.topology import load_topology
+
+        return load_topology(path)
+    assert nodes is not None
+    return synthetic_cluster(nodes, zones)
