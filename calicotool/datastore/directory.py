@@ -24,6 +24,8 @@ from calicotool.model.kinds import KINDS, KindInfo, kind_info
 from calicotool.model.resource import SERVER_METADATA, Resource
 
 KUSTOMIZATION = "kustomization.yaml"
+# Kinds whose status is the point of storing them here (node readiness for the RR planner, BGP session state).
+KEEPS_STATUS = frozenset({"CalicoNodeStatus", "KubernetesNode"})
 LOCK_FILE = ".calicotool.lock"
 LOCK_TIMEOUT_S = 30.0
 
@@ -137,7 +139,7 @@ class DirectoryStore:
     def _serialise(res: Resource) -> bytes:
         doc = res.to_dict()
         doc["metadata"] = {k: v for k, v in doc["metadata"].items() if k not in SERVER_METADATA}
-        if res.info.name != "CalicoNodeStatus":  # status is observed state, not declared; keep it out of Git
+        if res.info.name not in KEEPS_STATUS:  # status is observed state, not declared; keep it out of Git
             doc.pop("status", None)
         return yamlio.dump(doc).encode("utf-8")
 

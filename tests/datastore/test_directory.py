@@ -102,3 +102,15 @@ def test_path_must_be_a_directory(tmp_path: Path) -> None:
     f.write_text("x")
     with pytest.raises(Unavailable):
         DirectoryStore(f)
+
+
+def test_node_status_is_kept_but_policy_status_is_not(tmp_path: Path) -> None:
+    store = DirectoryStore(tmp_path)
+    node = Resource.from_dict({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}, "spec": {},
+                               "status": {"conditions": [{"type": "Ready", "status": "True"}]}})
+    store.create(node)
+    assert store.get("KubernetesNode", "n1").status == {"conditions": [{"type": "Ready", "status": "True"}]}
+    pol = Resource.new("Tier", "t", {"order": 1})
+    pol.status = {"observed": True}
+    store.create(pol)
+    assert store.get("Tier", "t").status is None

@@ -1,0 +1,162 @@
+"""Move a cluster off Calico's node-to-node mesh onto route reflectors, and back, checking at every step.
+
+--from-mesh: (1) read BGPConfiguration; (2) reconcile the reflector layout while the mesh still carries
+traffic; (3) check the store now matches the plan; (4) check on the model that, without the mesh, every node's
+routes reach every other node; (5) wait until every planned session is Established; (6) only then set
+nodeToNodeMeshEnabled: false. --to-mesh: (1) set nodeToNodeMeshEnabled: true; (2) wait until every reflector
+sees Established sessions to all other nodes; (3) remove calicotool's BGPPeers, labels, cluster IDs and status
+objects. A failed check stops the migration before the next write (Findings, exit 1).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from calicotool.bgp.inputs import read_snapshot
+from calicotool.bgp.layout import NodeLayout, current_layout
+from calicotool.bgp.mesh import plan_graph
+from calicotool.bgp.planner import plan_route_reflectors
+from calicotool.bgp.propagation import check_propagation
+from calicotool.bgp.reconcile import LOCK_NAME, ReconcileConfig, apply_changes, reconcile_once
+from calicotool.bgp.resources import PEER_PREFIX, plan_changes, with_node_layout
+from calicotool.bgp.sessions import pair, planned_sessions
+from calicotool.bgp.state import BgpNode
+from calicotool.bgp.status import STATUS_PREFIX, wait_established
+from calicotool.datastore.base import Change, Op, Store
+from calicotool.errors import Findings, NotFound
+from calicotool.model.resource import Resource
+
+
+@dataclass
+class Step:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class MigrationReport:
+    direction: str
+    steps: list[Step] = field(default_factory=list)
+    writes: int = 0
+    dry_run: bool = False
+
+    def add(self, name: str, ok: bool, detail: str = "") -> None:
+        self.steps.append(Step(name, ok, detail))
+        if not ok and not self.dry_run:
+            raise Findings(f"migrate {self.direction}: step '{name}' failed: {detail}")
+
+
+def _mesh_config(store: Store) -> Resource | None:
+    try:
+        return store.get("BGPConfiguration", "default")
+    except NotFound:
+        return None
+
+
+def _set_mesh(store: Store, enabled: bool) -> Change:
+    cfg = _mesh_config(store)
+    if cfg is None:
+        res = Resource.new("BGPConfiguration", "default", {"nodeToNodeMeshEnabled": enabled})
+        return Change(Op.CREATE, res)
+    out = cfg.copy()
+    out.spec["nodeToNodeMeshEnabled"] = enabled
+    return Change(Op.UPDATE, out)
+
+
+def migrate_from_mesh(
+    store: Store,
+    cfg: ReconcileConfig,
+    now: datetime | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> MigrationReport:
+    report = MigrationReport("--from-mesh", dry_run=cfg.dry_run)
+    cfg = replace(cfg, max_changes=None)
+    conf = _mesh_config(store)
+    mesh_on = conf is None or conf.spec.get("nodeToNodeMeshEnabled", True)
+    report.add("read BGPConfiguration", True, f"nodeToNodeMeshEnabled={mesh_on}")
+    result = reconcile_once(store, cfg, now, clock, sleep)
+    report.writes += result.writes
+    if cfg.dry_run:
+        report.add("reconcile reflectors (dry run)", True, f"{len(result.planned)} change(s) would be made")
+    else:
+        report.add("reconcile reflectors with the mesh still on", result.converged, result.stopped or
+                   f"{result.writes} write(s)")
+    snap = read_snapshot(store, now, cfg.zone_label, cfg.rack_label, cfg.zone_label_explicit)
+    plan = plan_route_reflectors(snap.state, cfg.options)
+    left = plan_changes(plan, snap.nodes, snap.peers, snap.statuses)
+    if not cfg.dry_run:
+        report.add("store matches the plan", not len(left), f"{len(left)} change(s) outstanding")
+    prop = check_propagation(plan_graph(plan))
+    report.add("routes propagate without the mesh (model)", prop.ok,
+               f"{prop.missing} (origin, receiver) pair(s) missing, e.g. {prop.examples[:3]}" if not prop.ok else
+               f"{prop.nodes} nodes, all pairs reachable")
+    if cfg.dry_run:
+        report.add("set nodeToNodeMeshEnabled=false (dry run)", True)
+        return report
+    addresses = {n.name: n.address for n in snap.state.nodes if n.address}
+    sessions = planned_sessions(plan)
+    check = wait_established(store, sessions, addresses, cfg.timeout_seconds, cfg.poll_seconds, clock, sleep)
+    report.add("every planned session Established", check.ok or not cfg.wait,
+               f"{check.established}/{len(sessions)} up" + (f", missing e.g. {check.missing[:3]}" if check.missing else ""))
+    if mesh_on:
+        with store.lock(LOCK_NAME, cfg.lock_ttl_seconds, cfg.lock_wait_seconds):
+            store.apply_batch([_set_mesh(store, False)])
+        report.writes += 1
+    report.add("set nodeToNodeMeshEnabled=false", True, "done" if mesh_on else "already off")
+    return report
+
+
+def migrate_to_mesh(
+    store: Store,
+    cfg: ReconcileConfig,
+    now: datetime | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> MigrationReport:
+    report = MigrationReport("--to-mesh", dry_run=cfg.dry_run)
+    snap = read_snapshot(store, now, cfg.zone_label, cfg.rack_label, cfg.zone_label_explicit)
+    conf = snap.bgp_configuration
+    mesh_on = conf is None or conf.spec.get("nodeToNodeMeshEnabled", True)
+    report.add("read BGPConfiguration", True, f"nodeToNodeMeshEnabled={mesh_on}")
+    teardown = _teardown_changes(snap.state.nodes, snap.nodes, snap.peers, snap.statuses)
+    if cfg.dry_run:
+        report.add("set nodeToNodeMeshEnabled=true (dry run)", True)
+        report.add("remove calicotool layout (dry run)", True, f"{len(teardown)} change(s) would be made")
+        return report
+    with store.lock(LOCK_NAME, cfg.lock_ttl_seconds, cfg.lock_wait_seconds):
+        if not mesh_on:
+            store.apply_batch([_set_mesh(store, True)])
+            report.writes += 1
+        report.add("set nodeToNodeMeshEnabled=true", True, "done" if not mesh_on else "already on")
+        speakers = [n for n in snap.state.nodes if n.address]
+        reflectors = [n.name for n in speakers if n.cluster_id and n.managed_reflector]
+        mesh = {pair(rr, n.name) for rr in reflectors for n in speakers if n.name != rr}
+        addresses = {n.name: n.address for n in speakers if n.address}
+        check = wait_established(store, mesh, addresses, cfg.timeout_seconds, cfg.poll_seconds, clock, sleep)
+        report.add("reflectors see the full mesh Established", check.ok or not cfg.wait,
+                   f"{check.established}/{len(mesh)} up")
+        fresh = read_snapshot(store, now, cfg.zone_label, cfg.rack_label, cfg.zone_label_explicit)
+        teardown = _teardown_changes(fresh.state.nodes, fresh.nodes, fresh.peers, fresh.statuses)
+        done = apply_changes(store, teardown)
+        report.writes += len(done)
+        report.add("remove calicotool BGPPeers, labels, cluster IDs", True, f"{len(done)} write(s)")
+    return report
+
+
+def _teardown_changes(
+    nodes: Iterable[BgpNode], resources: dict[str, Resource], peers: list[Resource], statuses: list[Resource]
+) -> list[Change]:
+    """Deletes for calicotool's peers and status objects; updates stripping its labels and cluster IDs."""
+    out = [Change(Op.DELETE, p) for p in peers if p.managed and p.name.startswith(PEER_PREFIX)]
+    out += [Change(Op.DELETE, s) for s in statuses if s.managed and s.name.startswith(STATUS_PREFIX)]
+    for node in nodes:
+        res = resources.get(node.name)
+        cur = current_layout(node)
+        if res is not None and (cur.labels or cur.cluster_id):
+            out.append(Change(Op.UPDATE, with_node_layout(res, cur, NodeLayout({}, None))))
+    return out

@@ -1,0 +1,141 @@
+"""Apply a route-reflector plan safely: lock, make, wait for Established, break; bounded writes per run.
+
+One run under `store.lock("rr-reconcile")`:
+1. read the cluster, plan, compute changes (make/break);
+2. make: create peers / status objects, add labels and cluster IDs (at most `max_changes` writes);
+3. wait until CalicoNodeStatus shows every new session Established, and every planned session of a node about
+   to lose one (or the timeout: then stop, nothing is removed, the next run resumes);
+4. break: re-read (fresh resourceVersions) and remove what the plan no longer wants (old labels, demoted cluster
+   IDs, obsolete BGPPeers), within what is left of `max_changes`.
+A run against a cluster that already matches its plan writes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from calicotool.bgp.inputs import read_snapshot
+from calicotool.bgp.options import PlanOptions
+from calicotool.bgp.planner import RouteReflectorPlan, plan_route_reflectors
+from calicotool.bgp.resources import ChangeSet, plan_changes
+from calicotool.bgp.sessions import Session, current_sessions, planned_sessions
+from calicotool.bgp.state import DEFAULT_RACK_LABEL, DEFAULT_ZONE_LABEL
+from calicotool.bgp.status import SessionCheck, wait_established
+from calicotool.datastore.base import Change, Store
+
+LOCK_NAME = "rr-reconcile"
+
+
+@dataclass(frozen=True)
+class ReconcileConfig:
+    options: PlanOptions = field(default_factory=PlanOptions)
+    max_changes: int | None = None  # writes per run (None: unlimited)
+    dry_run: bool = False
+    wait: bool = True  # wait for new sessions to be Established before breaking old ones
+    timeout_seconds: float = 120.0
+    poll_seconds: float = 5.0
+    lock_ttl_seconds: float = 600.0
+    lock_wait_seconds: float = 0.0
+    zone_label: str = DEFAULT_ZONE_LABEL
+    rack_label: str = DEFAULT_RACK_LABEL
+    zone_label_explicit: bool = False
+
+
+@dataclass
+class ReconcileResult:
+    plan: RouteReflectorPlan
+    planned: ChangeSet  # what the plan asked for at the start of the run
+    applied: list[str] = field(default_factory=list)
+    pending: int = 0  # changes left for a later run (max-changes, or break skipped)
+    sessions: SessionCheck | None = None
+    stopped: str | None = None  # why the run stopped early
+    dry_run: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def writes(self) -> int:
+        return len(self.applied)
+
+    @property
+    def converged(self) -> bool:
+        return not self.dry_run and self.pending == 0 and self.stopped is None
+
+
+def reconcile_once(
+    store: Store,
+    cfg: ReconcileConfig,
+    now: datetime | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ReconcileResult:
+    """One reconcile run (see module docstring). Raises Conflict if another run holds the lock."""
+    cfg.options.validate()
+    with store.lock(LOCK_NAME, cfg.lock_ttl_seconds, cfg.lock_wait_seconds):
+        snap = read_snapshot(store, now, cfg.zone_label, cfg.rack_label, cfg.zone_label_explicit)
+        plan = plan_route_reflectors(snap.state, cfg.options)
+        changes = plan_changes(plan, snap.nodes, snap.peers, snap.statuses)
+        result = ReconcileResult(plan, changes, dry_run=cfg.dry_run, warnings=snap.warnings + plan.warnings)
+        if cfg.dry_run or not len(changes):
+            result.pending = len(changes) if cfg.dry_run else 0
+            return result
+        budget = cfg.max_changes if cfg.max_changes is not None else len(changes)
+        make = changes.make[:budget]
+        _apply(store, make, result)
+        if len(make) < len(changes.make):
+            result.pending = len(changes) - len(make)
+            result.stopped = f"max-changes {budget} reached during the make phase"
+            return result
+        needed = sessions_to_confirm(planned_sessions(plan), current_sessions(snap.state))
+        if needed and cfg.wait:
+            addresses = {n.name: n.address for n in snap.state.nodes if n.address}
+            result.sessions = wait_established(
+                store, needed, addresses, cfg.timeout_seconds, cfg.poll_seconds, clock, sleep
+            )
+            if not result.sessions.ok:
+                result.pending = len(changes.break_)
+                result.stopped = (
+                    f"{len(result.sessions.missing)} new session(s) not Established after "
+                    f"{cfg.timeout_seconds:g}s; old sessions kept"
+                )
+                return result
+        fresh = read_snapshot(store, now, cfg.zone_label, cfg.rack_label, cfg.zone_label_explicit)
+        again = plan_changes(plan, fresh.nodes, fresh.peers, fresh.statuses, state=fresh.state)
+        if again.make:
+            result.pending = len(again)
+            result.stopped = "the cluster changed during the run; break phase left for the next run"
+            return result
+        left = budget - len(make)
+        brk = again.break_[: max(0, left)]
+        _apply(store, brk, result)
+        result.pending = len(again.break_) - len(brk)
+        if result.pending:
+            result.stopped = f"max-changes {budget} reached during the break phase"
+        return result
+
+
+def sessions_to_confirm(planned: set[Session], current: set[Session]) -> set[Session]:
+    """What must be Established before the break phase: every new session, and every planned session of a
+    node that is about to lose one (so nobody is left with only sessions that are not up)."""
+    new = planned - current
+    losing = {n for s in current - planned for n in s}
+    return new | {s for s in planned if s[0] in losing or s[1] in losing}
+
+
+BATCH = 100  # etcd limits a transaction to 128 operations by default
+
+
+def apply_changes(store: Store, changes: list[Change]) -> list[str]:
+    """Apply in order, in batches of at most BATCH; returns what was applied (`op kind/name`)."""
+    done: list[str] = []
+    for i in range(0, len(changes), BATCH):
+        chunk = changes[i : i + BATCH]
+        store.apply_batch(chunk)
+        done.extend(c.describe() for c in chunk)
+    return done
+
+
+def _apply(store: Store, changes: list[Change], result: ReconcileResult) -> None:
+    result.applied.extend(apply_changes(store, changes))

@@ -1,0 +1,90 @@
+"""BGP session state from CalicoNodeStatus, and waiting for sessions to be Established.
+
+calico-node only reports status for nodes that have a CalicoNodeStatus object, so calicotool keeps one
+(`calicotool-rr-<node>`, class BGP) on each reflector: every planned session has a reflector at one end, so
+reflector-side status is enough to see every session. Those objects are calicotool-managed like its BGPPeers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from calicotool.datastore.base import Change, Op, Store
+from calicotool.model.resource import MANAGED_BY_LABEL, MANAGED_BY_VALUE, Resource
+
+STATUS_PREFIX = "calicotool-rr-"
+UPDATE_PERIOD_SECONDS = 10
+
+
+def status_name(node: str) -> str:
+    return STATUS_PREFIX + node
+
+
+def status_resource(node: str) -> Resource:
+    spec = {"node": node, "classes": ["BGP"], "updatePeriodSeconds": UPDATE_PERIOD_SECONDS}
+    return Resource.new("CalicoNodeStatus", status_name(node), spec, labels={MANAGED_BY_LABEL: MANAGED_BY_VALUE})
+
+
+def status_changes(existing: Iterable[Resource], reflectors: set[str]) -> tuple[list[Change], list[Change]]:
+    """(creates for reflectors without a status object, deletes for managed ones of nodes no longer reflectors)."""
+    have = {r.name: r for r in existing if r.managed and r.name.startswith(STATUS_PREFIX)}
+    by_node = {str(r.spec.get("node", "")): r for r in have.values()}
+    create = [Change(Op.CREATE, status_resource(n)) for n in sorted(reflectors) if n not in by_node
+              and status_name(n) not in have]
+    delete = [Change(Op.DELETE, r) for n, r in sorted(by_node.items()) if n not in reflectors]
+    return create, delete
+
+
+def established_peers(statuses: Iterable[Resource]) -> dict[str, set[str]]:
+    """node name -> IPv4 addresses of peers whose session is Established."""
+    out: dict[str, set[str]] = {}
+    for res in statuses:
+        node = str(res.spec.get("node") or "")
+        bgp = (res.status or {}).get("bgp") or {}
+        peers = {str(p.get("peerIP", "")).split("/")[0] for p in bgp.get("peersV4") or []
+                 if str(p.get("state", "")).lower() == "established"}
+        out.setdefault(node, set()).update(peers)
+    return out
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    established: int
+    missing: list[tuple[str, str]]
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing
+
+
+def check_sessions(
+    store: Store, sessions: Iterable[tuple[str, str]], addresses: dict[str, str]
+) -> SessionCheck:
+    """Which of `sessions` (node-name pairs) show Established at either end right now."""
+    up = established_peers(store.list("CalicoNodeStatus"))
+    missing, ok = [], 0
+    for a, b in sorted(sessions):
+        if addresses.get(b) in up.get(a, set()) or addresses.get(a) in up.get(b, set()):
+            ok += 1
+        else:
+            missing.append((a, b))
+    return SessionCheck(ok, missing)
+
+
+def wait_established(
+    store: Store,
+    sessions: set[tuple[str, str]],
+    addresses: dict[str, str],
+    timeout: float,
+    poll: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> SessionCheck:
+    """Poll CalicoNodeStatus until every session is Established or `timeout` seconds pass."""
+    deadline = clock() + timeout
+    result = check_sessions(store, sessions, addresses)
+    while not result.ok and clock() < deadline:
+        sleep(min(poll, max(0.0, deadline - clock())))
+        result = check_sessions(store, sessions, addresses)
+    return result
