@@ -40,6 +40,7 @@ class DirectoryStore:
     def __init__(self, root: Path, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
         self.root = Path(root)
         self._lock_timeout = lock_timeout
+        self._kust_cache: tuple[tuple[int, int, int], frozenset[str]] | None = None
         if self.root.exists() and not self.root.is_dir():
             raise Unavailable(f"datastore dir:{self.root} is not a directory")
 
@@ -229,11 +230,15 @@ class DirectoryStore:
     def _kustomization_entries(self) -> set[str]:
         target = self.root / KUSTOMIZATION
         if target.is_file():
+            st = target.stat()
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+            if self._kust_cache is not None and self._kust_cache[0] == stamp:
+                return set(self._kust_cache[1])
             try:
                 doc = yamlio.load_one(target.read_bytes())
                 if isinstance(doc, dict) and isinstance(doc.get("resources"), list):
                     return {str(e) for e in doc["resources"]}
-            except Exception:
+            except Exception:  # unreadable: rebuild from the tree below
                 pass
         found = set()
         for info in KINDS.values():
@@ -244,7 +249,7 @@ class DirectoryStore:
 
     def _write_kustomization(self, writes: dict[Path, bytes | None]) -> None:
         """Keep kustomization.yaml listing every stored file in apply order (kind order, then path). Updated
-        incrementally from the batch, so a write costs O(files listed), not a walk of the tree."""
+        incrementally from the batch (and cached between writes), so a write does not walk the tree."""
         entries = self._kustomization_entries()
         for path, data in writes.items():
             rel = path.relative_to(self.root).as_posix()
@@ -254,15 +259,20 @@ class DirectoryStore:
                 entries.add(rel)
         orders = {info.plural: info.order for info in KINDS.values()}
         ordered = sorted(entries, key=lambda e: (orders.get(e.split("/", 1)[0], 99), e.split("/", 1)[0], e))
-        doc = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": ordered}
+        # Paths are built from validated names (DNS-1123 characters), so they need no YAML quoting.
+        text = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+        text += "".join(f"- {e}\n" for e in ordered) if ordered else ""
+        if not ordered:
+            text = text.replace("resources:\n", "resources: []\n")
         target = self.root / KUSTOMIZATION
-        data = yamlio.dump(doc).encode()
-        if target.is_file() and target.read_bytes() == data:
-            return
-        fd, tmp = tempfile.mkstemp(prefix=".kustomization.", suffix=".tmp", dir=self.root)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
+        data = text.encode()
+        if not (target.is_file() and target.read_bytes() == data):
+            fd, tmp = tempfile.mkstemp(prefix=".kustomization.", suffix=".tmp", dir=self.root)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, target)
+        st = target.stat()
+        self._kust_cache = ((st.st_mtime_ns, st.st_size, st.st_ino), frozenset(entries))
 
     @contextlib.contextmanager
     def lock(self, name: str, ttl_seconds: float = 60.0, wait_seconds: float = 0.0) -> Iterator[None]:
