@@ -107,6 +107,9 @@ def read_snapshot(
             warnings.append(f"Kubernetes node {name} has no Calico Node (calico-node not running there?)")
             continue
         nodes.append(_node(cnode, knode, zone_label, rack_label))
+    if not nodes:
+        raise InputError(f"no Calico Nodes in the datastore ({_where(store)}): wrong --datastore, or is calico-node "
+                         "not running yet?")
     if zone_label_explicit and nodes and not any(n.zone for n in nodes):
         raise InputError(f"no node carries the zone label {zone_label!r}; check --zone-label")
     unzoned = [n.name for n in nodes if not n.zone]
@@ -126,6 +129,14 @@ def read_snapshot(
         # they are Kubernetes labels that BGPPeer selectors and the guard DaemonSet's nodeSelector both see.
         writable = {name: k8s[name] for name in calico if name in k8s}
     return Snapshot(state, writable, peers, config, _list(store, "CalicoNodeStatus"), warnings)
+
+
+def _where(store: Store) -> str:
+    try:
+        info = store.check()
+        return f"{info.backend} {info.location}"
+    except CalicotoolError:
+        return "unknown"
 
 
 def _is_kubernetes(store: Store) -> bool:

@@ -14,7 +14,7 @@ import itertools
 import networkx as nx
 
 from calicotool.bgp.planner import RouteReflectorPlan
-from calicotool.bgp.state import BgpNode, ClusterState, ExternalPeering
+from calicotool.bgp.state import BgpNode, ClusterState
 from calicotool.errors import InputError
 
 FULL_MESH_GRAPH_LIMIT = 3000  # a complete graph on more nodes is millions of edges: count it, don't build it
@@ -49,30 +49,32 @@ def plan_graph(plan: RouteReflectorPlan) -> nx.Graph:
     for name in plan.unmanaged_reflectors():
         node = nodes[name]
         _add_node(g, node, plan.state, "reflector", node.cluster_id, "")
-    _add_external(g, plan.state, plan.state.external_peers)
+    _add_external(g, plan.state)
     return g
 
 
 def current_graph(state: ClusterState, limit: int = FULL_MESH_GRAPH_LIMIT) -> nx.Graph:
-    """The sessions the cluster has now: calicotool's layout, external peers, and the full mesh when enabled."""
+    """The sessions the cluster has now: calicotool's layout, external peers, and the node-to-node mesh when
+    enabled (among nodes without a cluster ID, as confd configures it)."""
     g = nx.Graph(name="current")
     speakers = [n for n in state.nodes if n.address is not None]
     for n in speakers:
         role = "reflector" if n.cluster_id else ("client" if n.client_groups else "mesh")
         group = (n.reflector_groups or n.client_groups or ("",))[0]
         _add_node(g, n, state, role, n.cluster_id or None, group)
-    from calicotool.bgp.sessions import layout_sessions
+    from calicotool.bgp.sessions import layout_sessions, mesh_members
 
     for a, b in layout_sessions(speakers):
         kind = "rr-mesh" if g.nodes[a]["role"] == g.nodes[b]["role"] == "reflector" else "client"
         g.add_edge(a, b, kind=kind)
     if state.mesh_enabled:
-        if len(speakers) > limit:
-            raise InputError(f"the full mesh of {len(speakers)} nodes is too large to model as a graph (limit {limit})")
-        for a, b in itertools.combinations(sorted(n.name for n in speakers), 2):
+        members = mesh_members(speakers)  # confd keeps route reflectors out of the mesh, on both ends
+        if len(members) > limit:
+            raise InputError(f"the full mesh of {len(members)} nodes is too large to model as a graph (limit {limit})")
+        for a, b in itertools.combinations(members, 2):
             if not g.has_edge(a, b):
                 g.add_edge(a, b, kind="full-mesh")
-    _add_external(g, state, state.external_peers)
+    _add_external(g, state)
     return g
 
 
@@ -88,32 +90,19 @@ def full_mesh_graph(state: ClusterState, limit: int = FULL_MESH_GRAPH_LIMIT) -> 
     return g
 
 
-def _add_external(g: nx.Graph, state: ClusterState, peers: tuple[ExternalPeering, ...]) -> None:
+def _add_external(g: nx.Graph, state: ClusterState) -> None:
     """Unmanaged BGPPeers: node-to-node peers (by selector or node name) and peers at an IP (ToR routers)."""
-    if not peers:
+    if not state.external_peers:
         return
-    from calicotool.selector import parse
+    from calicotool.bgp.sessions import external_sessions
 
     names = [n for n in g.nodes if g.nodes[n]["role"] != "external"]
-    labels = {n.name: n.labels for n in state.nodes}
-    for peer in peers:
-        if peer.node:
-            local = [peer.node] if peer.node in g else []
-        elif peer.node_selector:
-            sel = parse(peer.node_selector)
-            local = [n for n in names if sel.matches(labels.get(n, {}))]
-        else:
-            local = list(names)  # a global peer: every node
-        if peer.peer_selector:
-            sel = parse(peer.peer_selector)
-            remote = [n for n in names if sel.matches(labels.get(n, {}))]
-            g.add_edges_from(((a, b) for a in local for b in remote if a != b), kind="external")
-        elif peer.peer_ip:
-            ext = f"peer:{peer.peer_ip}"
-            if ext not in g:
-                g.add_node(ext, zone="", rack="", role="external", cluster_id=None,
-                           asn=peer.as_number or state.as_number, address=peer.peer_ip, group="")
-            g.add_edges_from(((a, ext) for a in local), kind="external")
+    as_of = {f"peer:{p.peer_ip}": p.as_number for p in state.external_peers if p.peer_ip}
+    for a, b in sorted(external_sessions(state, names)):
+        if b.startswith("peer:") and b not in g:
+            g.add_node(b, zone="", rack="", role="external", cluster_id=None,
+                       asn=as_of.get(b) or state.as_number, address=b[len("peer:"):], group="")
+        g.add_edge(a, b, kind="external")
 
 
 def address_key(g: nx.Graph, name: str) -> int:

@@ -3,9 +3,10 @@
 --from-mesh: (1) read BGPConfiguration; (2) reconcile the reflector layout while the mesh still carries
 traffic; (3) check the store now matches the plan; (4) check on the model that, without the mesh, every node's
 routes reach every other node; (5) wait until every planned session is Established; (6) only then set
-nodeToNodeMeshEnabled: false. --to-mesh: (1) set nodeToNodeMeshEnabled: true; (2) wait until every reflector
-sees Established sessions to all other nodes; (3) remove calicotool's BGPPeers, labels, cluster IDs and status
-objects. A failed check stops the migration before the next write (Findings, exit 1).
+nodeToNodeMeshEnabled: false. --to-mesh: (1) set nodeToNodeMeshEnabled: true (nodes without a cluster ID mesh
+among themselves, and keep their reflector sessions); (2) one reflector at a time: drop its labels and cluster
+ID so it joins the mesh, and wait until its CalicoNodeStatus shows the mesh Established; (3) remove calicotool's
+BGPPeers, remaining labels and status objects. A failed check stops the migration before the next write (Findings, exit 1).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from calicotool.bgp.reconcile import LOCK_NAME, ReconcileConfig, apply_changes, 
 from calicotool.bgp.resources import PEER_PREFIX, plan_changes, with_node_layout
 from calicotool.bgp.sessions import pair, planned_sessions
 from calicotool.bgp.state import BgpNode
-from calicotool.bgp.status import STATUS_PREFIX, wait_established
+from calicotool.bgp.status import STATUS_PREFIX, SessionCheck, SessionProgress, check_sessions, wait_established
 from calicotool.datastore.base import Change, Op, Store
 from calicotool.errors import Findings, NotFound
 from calicotool.model.resource import Resource
@@ -47,7 +48,26 @@ class MigrationReport:
     def add(self, name: str, ok: bool, detail: str = "") -> None:
         self.steps.append(Step(name, ok, detail))
         if not ok and not self.dry_run:
-            raise Findings(f"migrate {self.direction}: step '{name}' failed: {detail}")
+            raise MigrationFailed(self, f"migrate {self.direction}: step '{name}' failed: {detail}")
+
+
+class MigrationFailed(Findings):
+    """A check failed: the migration stopped before its next write. `report` holds the steps so far."""
+
+    def __init__(self, report: MigrationReport, message: str) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+def _wait(
+    store: Store, cfg: ReconcileConfig, sessions: set[tuple[str, str]], addresses: dict[str, str],
+    clock: Callable[[], float], sleep: Callable[[float], None], progress: SessionProgress | None,
+) -> SessionCheck:
+    """Wait for `sessions` (up to the timeout), or with --no-wait just look once."""
+    if not cfg.wait:
+        return check_sessions(store, sessions, addresses)
+    return wait_established(store, sessions, addresses, cfg.timeout_seconds, cfg.poll_seconds, clock, sleep,
+                            progress)
 
 
 def _mesh_config(store: Store) -> Resource | None:
@@ -73,13 +93,14 @@ def migrate_from_mesh(
     now: datetime | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    progress: SessionProgress | None = None,
 ) -> MigrationReport:
     report = MigrationReport("--from-mesh", dry_run=cfg.dry_run)
     cfg = replace(cfg, max_changes=None)
     conf = _mesh_config(store)
     mesh_on = conf is None or conf.spec.get("nodeToNodeMeshEnabled", True)
     report.add("read BGPConfiguration", True, f"nodeToNodeMeshEnabled={mesh_on}")
-    result = reconcile_once(store, cfg, now, clock, sleep)
+    result = reconcile_once(store, cfg, now, clock, sleep, progress)
     report.writes += result.writes
     if cfg.dry_run:
         report.add("reconcile reflectors (dry run)", True, f"{len(result.planned)} change(s) would be made")
@@ -100,9 +121,10 @@ def migrate_from_mesh(
         return report
     addresses = {n.name: n.address for n in snap.state.nodes if n.address}
     sessions = planned_sessions(plan)
-    check = wait_established(store, sessions, addresses, cfg.timeout_seconds, cfg.poll_seconds, clock, sleep)
+    check = _wait(store, cfg, sessions, addresses, clock, sleep, progress)
     report.add("every planned session Established", check.ok or not cfg.wait,
-               f"{check.established}/{len(sessions)} up" + (f", missing e.g. {check.missing[:3]}" if check.missing else ""))
+               f"{check.established}/{len(sessions)} up" + (f", missing e.g. {check.missing[:3]}" if check.missing else "")
+               + ("" if cfg.wait else " (--no-wait: not required)"))
     if mesh_on:
         with store.lock(LOCK_NAME, cfg.lock_ttl_seconds, cfg.lock_wait_seconds):
             store.apply_batch([_set_mesh(store, False)])
@@ -117,6 +139,7 @@ def migrate_to_mesh(
     now: datetime | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    progress: SessionProgress | None = None,
 ) -> MigrationReport:
     report = MigrationReport("--to-mesh", dry_run=cfg.dry_run)
     snap = read_snapshot(store, now, cfg.zone_label, cfg.rack_label, cfg.zone_label_explicit)
@@ -133,13 +156,25 @@ def migrate_to_mesh(
             store.apply_batch([_set_mesh(store, True)])
             report.writes += 1
         report.add("set nodeToNodeMeshEnabled=true", True, "done" if not mesh_on else "already on")
+        # confd keeps a node with a cluster ID out of the mesh on both ends, so reflectors can only join it once
+        # they lose their cluster ID: one at a time, each confirmed by its own CalicoNodeStatus showing the mesh
+        # (sessions to every node without a cluster ID) Established before the next one goes.
         speakers = [n for n in snap.state.nodes if n.address]
-        reflectors = [n.name for n in speakers if n.cluster_id and n.managed_reflector]
-        mesh = {pair(rr, n.name) for rr in reflectors for n in speakers if n.name != rr}
         addresses = {n.name: n.address for n in speakers if n.address}
-        check = wait_established(store, mesh, addresses, cfg.timeout_seconds, cfg.poll_seconds, clock, sleep)
-        report.add("reflectors see the full mesh Established", check.ok or not cfg.wait,
-                   f"{check.established}/{len(mesh)} up")
+        reflectors = sorted(n.name for n in speakers if n.cluster_id and n.managed_reflector)
+        for rr in reflectors:
+            fresh = read_snapshot(store, now, cfg.zone_label, cfg.rack_label, cfg.zone_label_explicit)
+            node = fresh.state.by_name()[rr]
+            res = fresh.nodes.get(rr)
+            if res is not None:
+                store.apply_batch([Change(Op.UPDATE, with_node_layout(res, current_layout(node), NodeLayout({}, None)))])
+                report.writes += 1
+            mesh = {pair(rr, n.name) for n in fresh.state.nodes
+                    if n.address and n.name != rr and not n.cluster_id}
+            check = _wait(store, cfg, mesh, addresses, clock, sleep, progress)
+            report.add(f"reflector {rr} left its group and joined the mesh", check.ok or not cfg.wait,
+                       f"{check.established}/{len(mesh)} mesh sessions up"
+                       + ("" if cfg.wait else " (--no-wait: not required)"))
         fresh = read_snapshot(store, now, cfg.zone_label, cfg.rack_label, cfg.zone_label_explicit)
         teardown = _teardown_changes(fresh.state.nodes, fresh.nodes, fresh.peers, fresh.statuses)
         done = apply_changes(store, teardown)

@@ -51,6 +51,31 @@ class PlanOptions:
             raise bad("--damping", "damping and demote-after must be >= 0")
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str, option: str) -> float:
+    """`300`, `300s`, `5m`, `1h30m`, `0.5s` -> seconds. InputError (located at `option`) otherwise."""
+    s = text.strip().lower()
+    if not s:
+        raise InputError(f"empty duration for {option}", Location(field=option))
+    total, num = 0.0, ""
+    try:
+        for ch in s:
+            if ch.isdigit() or ch == ".":
+                num += ch
+            elif ch in _UNITS and num:
+                total += float(num) * _UNITS[ch]
+                num = ""
+            else:
+                raise ValueError(ch)
+        if num:
+            total += float(num)
+    except ValueError:
+        raise InputError(f"bad duration {text!r} for {option} (use e.g. 30s, 5m, 1h)", Location(field=option)) from None
+    return total
+
+
 def stable_key(name: str) -> str:
     """A deterministic, well-spread sort key for a node name (spreads picks without favouring name order)."""
     return hashlib.blake2b(name.encode(), digest_size=8).hexdigest()

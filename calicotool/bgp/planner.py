@@ -50,12 +50,15 @@ class RouteReflectorPlan:
         return out
 
     def load(self) -> dict[str, int]:
-        """BGP sessions per reflector: its group's clients plus the other reflectors (the reflector mesh)."""
+        """BGP sessions calicotool configures per reflector: its group's clients plus the other calicotool
+        reflectors (the reflector mesh). Hand-made reflectors are not in that mesh (see `unmanaged_reflectors`)."""
         per_group = {g: len(c) for g, c in self.clients_of().items()}
-        mesh = len(self.reflector_group) - 1 + len(self.unmanaged_reflectors())
+        mesh = len(self.reflector_group) - 1
         return {rr: per_group[g] + mesh for rr, g in sorted(self.reflector_group.items())}
 
     def unmanaged_reflectors(self) -> list[str]:
+        """Hand-made reflectors (a cluster ID without calicotool's role label): left completely alone, never
+        peered with calicotool's reflectors; they keep only the sessions their own BGPPeers give them."""
         return sorted(n for n, why in self.left_out.items() if why.startswith("unmanaged"))
 
     def sessions(self) -> int:
@@ -142,6 +145,7 @@ def plan_route_reflectors(state: ClusterState, opts: PlanOptions) -> RouteReflec
     client_group, cap, assign_warnings = assign_clients(clients, groups, opts.max_imbalance, cap_limit)
     warnings.extend(assign_warnings)
     _domain_warnings(groups, state, warnings)
+    warnings.extend(_unmanaged_warnings(state, left_out, rr_names))
 
     zones = [ZoneTarget(z, len(candidates[z]), wanted[z], len(chosen[z])) for z in sorted(candidates)]
     promoted = sorted(n.name for n in reflectors if not n.managed_reflector)
@@ -185,6 +189,34 @@ def _domain_warnings(groups: dict[str, ReflectorGroup], state: ClusterState, war
         single = [g.name for g in groups.values() if len(g.zones) == 1 and len(g.reflectors) > 1]
         if single:
             warnings.append(f"group(s) {', '.join(single)} have all reflectors in one zone")
+
+
+def _unmanaged_warnings(state: ClusterState, left_out: dict[str, str], reflectors: set[str]) -> list[str]:
+    """Say when a hand-made reflector exchanges routes with none of calicotool's reflectors: calicotool will
+    not peer with it (it is not ours), so only the nodes its own BGPPeers name learn its routes, and it theirs."""
+    hand_made = sorted(n for n, why in left_out.items() if why.startswith("unmanaged"))
+    if not hand_made:
+        return []
+    from calicotool.bgp.sessions import external_sessions
+
+    peers: dict[str, set[str]] = {n: set() for n in hand_made}
+    for a, b in external_sessions(state):
+        for x, y in ((a, b), (b, a)):
+            if x in peers:
+                peers[x].add(y)
+    out = []
+    for name in hand_made:
+        if peers[name] & reflectors:
+            continue
+        mine = sorted(p for p in peers[name] if not p.startswith("peer:"))
+        reach = f"only its own BGPPeers' nodes ({_names(mine)})" if mine else "no cluster node"
+        out.append(
+            f"hand-made route reflector {name} is not managed by calicotool and has no session to its reflectors: "
+            f"{reach} exchange routes with it (it is outside the node-to-node mesh too). Peer it with a BGPPeer "
+            f"of your own (peerSelector rr.calicotool.io/role == 'reflector'), or hand it over by removing its "
+            "cluster ID"
+        )
+    return out
 
 
 def _zname(zone: str) -> str:

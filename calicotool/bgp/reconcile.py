@@ -23,7 +23,7 @@ from calicotool.bgp.planner import RouteReflectorPlan, plan_route_reflectors
 from calicotool.bgp.resources import ChangeSet, plan_changes
 from calicotool.bgp.sessions import Session, current_sessions, planned_sessions
 from calicotool.bgp.state import DEFAULT_RACK_LABEL, DEFAULT_ZONE_LABEL
-from calicotool.bgp.status import SessionCheck, wait_established
+from calicotool.bgp.status import SessionCheck, SessionProgress, wait_established
 from calicotool.datastore.base import Change, Store
 
 LOCK_NAME = "rr-reconcile"
@@ -48,7 +48,8 @@ class ReconcileConfig:
 class ReconcileResult:
     plan: RouteReflectorPlan
     planned: ChangeSet  # what the plan asked for at the start of the run
-    applied: list[str] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)  # `op Kind/name`, in the order written
+    applied_phases: list[str] = field(default_factory=list)  # "make" or "break", one per applied entry
     pending: int = 0  # changes left for a later run (max-changes, or break skipped)
     sessions: SessionCheck | None = None
     stopped: str | None = None  # why the run stopped early
@@ -63,6 +64,12 @@ class ReconcileResult:
     def converged(self) -> bool:
         return not self.dry_run and self.pending == 0 and self.stopped is None
 
+    @property
+    def stuck(self) -> bool:
+        """New sessions did not come up in time: a problem to look at, unlike a run that stopped at
+        --max-changes or because the cluster changed (the next run simply continues)."""
+        return self.sessions is not None and not self.sessions.ok
+
 
 def reconcile_once(
     store: Store,
@@ -70,20 +77,27 @@ def reconcile_once(
     now: datetime | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    progress: SessionProgress | None = None,
 ) -> ReconcileResult:
-    """One reconcile run (see module docstring). Raises Conflict if another run holds the lock."""
+    """One reconcile run (see module docstring). Raises Conflict if another run holds the lock. `progress`
+    hears about every poll while waiting for sessions."""
     cfg.options.validate()
     with store.lock(LOCK_NAME, cfg.lock_ttl_seconds, cfg.lock_wait_seconds):
         snap = read_snapshot(store, now, cfg.zone_label, cfg.rack_label, cfg.zone_label_explicit)
         plan = plan_route_reflectors(snap.state, cfg.options)
         changes = plan_changes(plan, snap.nodes, snap.peers, snap.statuses)
         result = ReconcileResult(plan, changes, dry_run=cfg.dry_run, warnings=snap.warnings + plan.warnings)
+        if snap.state.mesh_enabled:
+            result.warnings.append(
+                "the node-to-node mesh is still on (reconcile never changes it): once the reflectors are up, "
+                "`calicotool rr migrate --from-mesh` checks them and turns it off"
+            )
         if cfg.dry_run or not len(changes):
             result.pending = len(changes) if cfg.dry_run else 0
             return result
         budget = cfg.max_changes if cfg.max_changes is not None else len(changes)
         make = changes.make[:budget]
-        _apply(store, make, result)
+        _apply(store, make, result, "make")
         if len(make) < len(changes.make):
             result.pending = len(changes) - len(make)
             result.stopped = f"max-changes {budget} reached during the make phase"
@@ -92,7 +106,7 @@ def reconcile_once(
         if needed and cfg.wait:
             addresses = {n.name: n.address for n in snap.state.nodes if n.address}
             result.sessions = wait_established(
-                store, needed, addresses, cfg.timeout_seconds, cfg.poll_seconds, clock, sleep
+                store, needed, addresses, cfg.timeout_seconds, cfg.poll_seconds, clock, sleep, progress
             )
             if not result.sessions.ok:
                 result.pending = len(changes.break_)
@@ -109,7 +123,7 @@ def reconcile_once(
             return result
         left = budget - len(make)
         brk = again.break_[: max(0, left)]
-        _apply(store, brk, result)
+        _apply(store, brk, result, "break")
         result.pending = len(again.break_) - len(brk)
         if result.pending:
             result.stopped = f"max-changes {budget} reached during the break phase"
@@ -137,5 +151,7 @@ def apply_changes(store: Store, changes: list[Change]) -> list[str]:
     return done
 
 
-def _apply(store: Store, changes: list[Change], result: ReconcileResult) -> None:
-    result.applied.extend(apply_changes(store, changes))
+def _apply(store: Store, changes: list[Change], result: ReconcileResult, phase: str) -> None:
+    done = apply_changes(store, changes)
+    result.applied.extend(done)
+    result.applied_phases.extend([phase] * len(done))

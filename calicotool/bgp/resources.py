@@ -34,7 +34,7 @@ from calicotool.model.resource import MANAGED_BY_LABEL, MANAGED_BY_VALUE, Resour
 
 PEER_PREFIX = "calicotool-rr-"
 MESH_PEER = PEER_PREFIX + "mesh"
-_MANAGED = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
+_MANAGED = {MANAGED_BY_LABEL: MANAGED_BY_VALUE, "calicotool.io/component": "route-reflectors"}
 
 
 def group_peer(group: str) -> Resource:

@@ -57,6 +57,14 @@ class SessionCheck:
     def ok(self) -> bool:
         return not self.missing
 
+    @property
+    def total(self) -> int:
+        return self.established + len(self.missing)
+
+
+# Called after every poll while waiting: (check, seconds waited, timeout).
+SessionProgress = Callable[[SessionCheck, float, float], None]
+
 
 def check_sessions(
     store: Store, sessions: Iterable[tuple[str, str]], addresses: dict[str, str]
@@ -80,11 +88,18 @@ def wait_established(
     poll: float,
     clock: Callable[[], float],
     sleep: Callable[[float], None],
+    progress: SessionProgress | None = None,
 ) -> SessionCheck:
-    """Poll CalicoNodeStatus until every session is Established or `timeout` seconds pass."""
-    deadline = clock() + timeout
+    """Poll CalicoNodeStatus until every session is Established or `timeout` seconds pass; `progress` hears
+    about every poll (the CLI shows it on stderr)."""
+    start = clock()
+    deadline = start + timeout
     result = check_sessions(store, sessions, addresses)
+    if progress is not None:
+        progress(result, 0.0, timeout)
     while not result.ok and clock() < deadline:
         sleep(min(poll, max(0.0, deadline - clock())))
         result = check_sessions(store, sessions, addresses)
+        if progress is not None:
+            progress(result, clock() - start, timeout)
     return result

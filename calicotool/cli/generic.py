@@ -12,13 +12,19 @@ from calicotool.cli.exitstatus import ExitStatus
 from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, render_resources
 from calicotool.datastore.plan import ApplyPlan, plan_diff
 from calicotool.datastore.sync import execute, plan_against
-from calicotool.errors import NotFound
+from calicotool.errors import InputError, NotFound
 from calicotool.model.kinds import kind_info
 from calicotool.model.loader import load_paths
 from calicotool.model.resource import Resource
 
 FilesOption = Annotated[
     list[Path], typer.Option("--filename", "-f", help="Manifest file or directory (repeatable).", show_default=False)
+]
+
+
+PruneSelectorOption = Annotated[
+    str | None,
+    typer.Option("--selector", "-l", help="With --prune: only prune objects whose labels match (kubectl -l syntax)."),
 ]
 
 
@@ -41,7 +47,7 @@ def get(
     if not items and output == OutputFormat.table:
         app.info(f"No {info.plural} found.")
         return
-    render_resources(app, items, output)
+    render_resources(app, items, output, as_list=name is None)
 
 
 def report_plan(app: AppContext, plan: ApplyPlan, dry_run: bool, output: OutputFormat) -> None:
@@ -72,23 +78,39 @@ def apply_resources(
     prune: bool,
     output: OutputFormat,
     prune_kinds: set[str] | None = None,
+    prune_selector: str | None = None,
 ) -> ApplyPlan:
     """Plan and (unless dry-run) apply `desired`; report what happened. Shared by every apply command."""
     store = app.store()
-    plan, _ = plan_against(store, desired, prune=prune, prune_kinds=prune_kinds)
+    plan, _ = plan_against(store, desired, prune=prune, prune_kinds=prune_kinds, prune_selector=prune_selector)
     if not dry_run:
         execute(store, plan)
     report_plan(app, plan, dry_run, output)
     return plan
 
 
-def diff_resources(app: AppContext, desired: list[Resource], prune: bool = False, prune_kinds: set[str] | None = None) -> int:
+def diff_resources(
+    app: AppContext,
+    desired: list[Resource],
+    prune: bool = False,
+    prune_kinds: set[str] | None = None,
+    prune_selector: str | None = None,
+) -> int:
     """Print a unified diff live -> desired; return 1 on drift, like `kubectl diff`."""
-    plan, current = plan_against(app.store(), desired, prune=prune, prune_kinds=prune_kinds)
+    plan, current = plan_against(app.store(), desired, prune=prune, prune_kinds=prune_kinds, prune_selector=prune_selector)
     text = plan_diff(plan, current)
     if text:
         print_text(app, text)
     return ExitStatus.FINDINGS if plan.changes else ExitStatus.OK
+
+
+def _load_manifests(paths: list[Path]) -> list[Resource]:
+    """The resources under `paths`; nothing at all is a mistake (a wrong path or an empty file), as in kubectl."""
+    desired = [item.resource for item in load_paths(paths)]
+    if not desired:
+        where = ", ".join(str(p) for p in paths)
+        raise InputError(f"no Calico resources in {where} (no *.yaml/*.yml/*.json manifests, or only empty ones)")
+    return desired
 
 
 def apply(
@@ -99,26 +121,30 @@ def apply(
         bool,
         typer.Option(
             "--prune",
-            help="Delete managed objects (managed-by: calicotool) of the applied kinds that the manifests no longer contain.",
+            help="Delete managed objects (managed-by: calicotool) of the applied kinds that the manifests no longer "
+            "contain. Objects another calicotool command owns (an enrolled host, the RR peers, another rule set) "
+            "are never pruned by manifests that do not carry the same owner label.",
         ),
     ] = False,
+    selector: PruneSelectorOption = None,
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Create or update resources from manifests (all-or-nothing where the datastore allows)."""
     app = app_context(ctx)
-    desired = [item.resource for item in load_paths(list(filename))]
-    apply_resources(app, desired, dry_run, prune, output)
+    desired = _load_manifests(list(filename))
+    apply_resources(app, desired, dry_run, prune, output, prune_selector=selector)
 
 
 def diff(
     ctx: typer.Context,
     filename: FilesOption,
     prune: Annotated[bool, typer.Option("--prune", help="Also show managed objects apply --prune would delete.")] = False,
+    selector: PruneSelectorOption = None,
 ) -> None:
     """Unified diff between the datastore and manifests. Exit 1 when they differ."""
     app = app_context(ctx)
-    desired = [item.resource for item in load_paths(list(filename))]
-    raise typer.Exit(diff_resources(app, desired, prune=prune))
+    desired = _load_manifests(list(filename))
+    raise typer.Exit(diff_resources(app, desired, prune=prune, prune_selector=selector))
 
 
 def delete(

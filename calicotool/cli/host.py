@@ -140,6 +140,7 @@ def dns_cmd(
 ) -> None:
     """Print name-resolution config: CoreDNS hosts block, Service+EndpointSlice, or the host's resolver snippet."""
     app = app_context(ctx)
+    dns.check_options(style, zone, namespace, domain, cluster_dns or [])
     if style in ("resolver", "resolv.conf"):
         if not cluster_dns:
             raise InputError("--cluster-dns IP is required for the resolver snippet (CoreDNS pod IPs or a routable "

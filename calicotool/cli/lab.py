@@ -82,6 +82,7 @@ def up(
 
     app_ctx = app_context(ctx)
     check_lab_name(name)
+    _check_seconds("--timeout", timeout)
     try:
         mode = RrMode(rr)
     except ValueError as exc:
@@ -105,6 +106,16 @@ def up(
     render_data(app_ctx, _report_data(name, report), output, STATUS_COLUMNS, _status_rows(report))
 
 
+def _check_seconds(option: str, value: float) -> None:
+    """A wait must be a finite, non-negative number of seconds (typer lets -5 and nan through)."""
+    import math
+
+    from calicotool.errors import InputError, Location
+
+    if not math.isfinite(value) or value < 0:
+        raise InputError(f"{option} must be a number of seconds >= 0, got {value}", Location(field=option))
+
+
 @app.command("status")
 def status(
     ctx: typer.Context,
@@ -116,6 +127,7 @@ def status(
     from calicotool.lab.runner import lab_report, load_state, wait_converged
 
     app_ctx = app_context(ctx)
+    _check_seconds("--wait", wait)
     state = load_state(name, _root(app_ctx))
     report = lab_report(state)
     if wait > 0 and not report.converged:

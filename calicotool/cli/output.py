@@ -80,13 +80,14 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
-def render_resources(app: AppContext, resources: Sequence[Resource], fmt: OutputFormat) -> None:
-    """kubectl-like: one object prints bare, several print as a List (json) or a YAML stream."""
+def render_resources(app: AppContext, resources: Sequence[Resource], fmt: OutputFormat, as_list: bool = False) -> None:
+    """kubectl-like: a named object prints bare; a listing prints as a List (so `jq .items[]` always works)."""
     docs = [r.to_dict() for r in resources]
+    bare = len(docs) == 1 and not as_list
     if fmt == OutputFormat.json:
-        print_text(app, to_json(docs[0] if len(docs) == 1 else {"apiVersion": "v1", "kind": "List", "items": docs}))
+        print_text(app, to_json(docs[0] if bare else {"apiVersion": "v1", "kind": "List", "items": docs}))
     elif fmt == OutputFormat.yaml:
-        print_text(app, to_yaml(docs[0]) if len(docs) == 1 else to_yaml_documents(docs))
+        print_text(app, to_yaml(docs[0] if bare else {"apiVersion": "v1", "kind": "List", "items": docs}))
     else:
         render_table(
             app,

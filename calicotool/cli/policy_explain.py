@@ -15,7 +15,7 @@ from calicotool.errors import InputError
 from calicotool.policy.eval_matrix import reachability
 from calicotool.policy.eval_model import FlowResult
 from calicotool.policy.eval_source import EVAL_KINDS, EvalSource, from_manifests, from_policies, from_resources
-from calicotool.policy.eval_specs import SPEC_HELP, display_name, flow_for, parse_endpoint_spec, parse_port_spec
+from calicotool.policy.eval_specs import SPEC_HELP, checked_flow, display_name, parse_endpoint_spec, parse_port_spec
 
 _HELP_SPEC = SPEC_HELP.replace("[", "\\[")  # Rich would read [..] as markup
 
@@ -66,7 +66,7 @@ def explain_command(
     dst_ep = parse_endpoint_spec(dst, source.policy_set.inventory, source.groups, "--dst")
     for warning in source.policy_set.warnings:
         app.warn(warning)
-    result = source.policy_set.evaluate(flow_for(src_ep, dst_ep, spec, src_port))
+    result = source.policy_set.evaluate(checked_flow(src_ep, dst_ep, spec, src_port))
     if output == OutputFormat.table:
         _render_explain(app, result)
     else:

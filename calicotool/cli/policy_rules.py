@@ -6,6 +6,7 @@ of its own is writing the generated directory (temp file + rename per file, stal
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from enum import Enum
@@ -18,7 +19,7 @@ from calicotool.cli.context import AppContext, app_context
 from calicotool.cli.exitstatus import ExitStatus
 from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, to_yaml_documents
 from calicotool.datastore.plan import ApplyPlan
-from calicotool.errors import Findings, InputError
+from calicotool.errors import Findings, InputError, Location
 from calicotool.model.resource import Resource
 
 PathsArg = Annotated[
@@ -60,22 +61,38 @@ def write_output_dir(out_dir: Path, files: dict[str, str]) -> tuple[list[str], l
     from calicotool.policy.generate import check_output_dir
 
     check_output_dir(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the output directory: {exc.strerror or exc}",
+                         Location(file=str(out_dir))) from None
     changed, removed = [], []
     for name, text in files.items():
         target = out_dir / name
         if target.exists() and target.read_text(encoding="utf-8") == text:
             continue
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".tmp-", suffix=".yaml")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
+        _write_atomic(target, text)
         changed.append(name)
     for old in sorted(out_dir.glob("[0-9][0-9][0-9][0-9]-*.yaml")):
         if old.name not in files:
             old.unlink()
             removed.append(old.name)
     return changed, removed
+
+
+def _write_atomic(target: Path, text: str) -> None:
+    """Temp file + rename, so a reader never sees half a manifest; an OS refusal becomes a located InputError."""
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".yaml")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise InputError(f"cannot write: {exc.strerror or exc}", Location(file=str(target))) from None
 
 
 def planned_changes(out_dir: Path, files: dict[str, str]) -> tuple[list[str], list[str]]:

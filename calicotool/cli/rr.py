@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from calicotool.bgp.eligibility import DEFAULT_EXCLUDE_LABEL, EligibilityRules
-from calicotool.bgp.options import PlanOptions
+from calicotool.bgp.options import PlanOptions, parse_duration
 from calicotool.bgp.state import DEFAULT_RACK_LABEL, DEFAULT_ZONE_LABEL
-from calicotool.cli.context import app_context
+from calicotool.cli.context import AppContext, app_context
 from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, render_table
-from calicotool.errors import CalicotoolError, Findings, InputError, Location
+from calicotool.errors import Findings, InputError, Location
+
+if TYPE_CHECKING:
+    from calicotool.bgp.progress import SessionWaitProgress
+    from calicotool.bgp.report import TableView
 
 app = typer.Typer(help="Route-reflector autoscaling: plan, reconcile, migrate.", no_args_is_help=True)
 
@@ -32,26 +39,6 @@ ZoneLabel = Annotated[str | None, typer.Option("--zone-label", help=f"Zone label
 RackLabel = Annotated[str, typer.Option("--rack-label", help="Rack label.")]
 Topology = Annotated[Path | None, typer.Option("--topology", "-t", help="Plan for a topology file, not the datastore.")]
 Now = Annotated[str | None, typer.Option("--now", help="Evaluate damping at this RFC 3339 time (default: now).")]
-
-
-def parse_duration(text: str, option: str) -> float:
-    """`300`, `300s`, `5m`, `1h30m` -> seconds. InputError otherwise."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    s = text.strip().lower()
-    if not s:
-        raise InputError(f"empty duration for {option}")
-    total, num = 0.0, ""
-    for ch in s:
-        if ch.isdigit() or ch == ".":
-            num += ch
-        elif ch in units and num:
-            total += float(num) * units[ch]
-            num = ""
-        else:
-            raise InputError(f"bad duration {text!r} for {option} (use e.g. 30s, 5m, 1h)", Location(field=option))
-    if num:
-        total += float(num)
-    return total
 
 
 def _now(text: str | None) -> datetime | None:
@@ -126,58 +113,22 @@ def plan_cmd(
     elif output == OutputFormat.json:
         render_data(app_ctx, result.report, output)
     else:
-        _print_plan_tables(app_ctx, result.report)
+        from calicotool.bgp.report import plan_tables
+
+        _print_tables(app_ctx, plan_tables(result.report))
     for w in result.plan.warnings:
         app_ctx.warn(w)
     if check and result.tolerance is not None and not result.tolerance.ok:
         raise Findings("the plan fails a failure-tolerance check (see the FAILURE TOLERANCE figures)")
 
 
-def _print_plan_tables(app_ctx: object, report: dict) -> None:  # type: ignore[type-arg]
-    from calicotool.cli.context import AppContext
-
-    assert isinstance(app_ctx, AppContext)
-    s = report["summary"]
-    pct = f"{100 * s['sessionsRatio']:.2f}%"
-    render_table(app_ctx, ["FIGURE", "VALUE"], [
-        ("nodes (BGP speakers)", f"{s['nodes']} ({s['bgpSpeakers']})"),
-        ("route reflectors / groups / k", f"{s['reflectors']} / {s['groups']} / {s['k']}"),
-        ("sessions planned vs full mesh", f"{s['sessionsPlanned']} vs {s['sessionsFullMesh']} ({pct})"),
-        ("max sessions per reflector", s["maxLoadPerReflector"]),
-        ("full mesh enabled now", s["fullMeshEnabledNow"]),
-    ], title="Route-reflector plan")
-    render_table(app_ctx, ["ZONE", "ELIGIBLE", "WANTED", "CHOSEN"],
-                 [(z["zone"], z["eligible"], z["wanted"], z["chosen"]) for z in report["zones"]], title="Zones")
-    render_table(app_ctx, ["GROUP", "CLUSTER ID", "REFLECTORS", "ZONES", "CLIENTS", "SESSIONS/RR"], [
-        (g["group"], g["clusterID"], ", ".join(g["reflectors"]), ", ".join(g["zones"]), g["clients"],
-         g["sessionsPerReflector"]) for g in report["groups"]], title="Groups (load per reflector)")
-    c = report["churn"]
-    render_table(app_ctx, ["CHURN VS CURRENT", "VALUE"], [
-        ("sessions before -> after", f"{c['sessions_before']} -> {c['sessions_after']}"),
-        ("sessions added / removed", f"{c['sessions_added']} / {c['sessions_removed']}"),
-        ("nodes relabelled", c["nodes_relabelled"]),
-        ("clients moved between groups", c["clients_moved"]),
-        ("reflectors promoted / demoted", f"{c['promoted']} / {c['demoted']}"),
-    ])
-    tol = report.get("tolerance")
-    if tol:
-        rows = [("baseline: every node's routes reach every node", _yes(tol["baseline_routes_ok"]) + (
-            f" (e.g. {tol['baseline_missing_example']})" if tol["baseline_missing_example"] else ""))]
-        for key, label in (("lose_one_reflector", "lose any one reflector"), ("lose_one_zone", "lose any one zone")):
-            t = tol[key]
-            if not t["scenarios"]:
-                rows.append((label, "n/a (single zone)" if key == "lose_one_zone" else "n/a"))
-                continue
-            checked = f" (routes checked {t['propagation_checked']}/{t['scenarios']})" if "propagation_checked" in t else ""
-            rows.append((f"{label}: every client keeps a reflector", _yes(t["clients_stranded_max"] == 0)))
-            rows.append((f"{label}: all routes still reach all nodes", _yes(t["routes_ok"]) + checked))
-            if t["example"]:
-                rows.append((f"{label}: worst case", t["example"]))
-        render_table(app_ctx, ["FAILURE TOLERANCE", "RESULT"], rows)
-
-
-def _yes(ok: bool) -> str:
+def yes(ok: bool) -> str:
     return "yes" if ok else "NO"
+
+
+def _print_tables(app_ctx: AppContext, tables: list[TableView]) -> None:
+    for t in tables:
+        render_table(app_ctx, t.columns, t.rows, title=t.title)
 
 
 @app.command("generate")
@@ -245,11 +196,17 @@ def reconcile_cmd(
     timeout: Timeout = "2m",
     output: OutputOption = OutputFormat.table,
 ) -> None:
-    """Bring the datastore to the plan: make-before-break, bounded writes, locked. Exit 1 if not converged."""
-    import time
+    """Bring the datastore to the plan: make-before-break, bounded writes, locked.
 
+    --once (CronJob): exit 1 when new sessions did not come up within --timeout (old ones are kept), or with
+    --dry-run when there is anything to change; a run that stopped at --max-changes exits 0 (the next continues).
+    --interval (sidecar): one line per run on stdout (one JSON object per line with -o json), datastore errors
+    are logged and retried at the next interval, SIGTERM ends the loop cleanly (exit 0)."""
     from calicotool.bgp.reconcile import ReconcileConfig, reconcile_once
+    from calicotool.bgp.runlog import reconcile_record, reconcile_tables
+    from calicotool.bgp.sidecar import Stopped, stop_aware_sleep
     from calicotool.bgp.workflow import changes_yaml
+    from calicotool.cli.exitstatus import ExitStatus
 
     if once == (interval is not None):
         raise InputError("give exactly one of --once or --interval")
@@ -258,37 +215,97 @@ def reconcile_cmd(
                          exclude_label, hysteresis)
     cfg = _reconcile_config(opts, max_changes, dry_run, wait, timeout, zone_label, rack_label)
     assert isinstance(cfg, ReconcileConfig)
-    pause = parse_duration(interval, "--interval") if interval else 0.0
-    store = app_ctx.store()
-    run = 0
-    while True:
-        run += 1
-        try:
-            result = reconcile_once(store, cfg)
-        except CalicotoolError as exc:  # a loop survives a bad run; --once reports it through main()
-            if once:
-                raise
-            app_ctx.warn(f"reconcile run {run} failed: {exc}")
+    progress = _progress(app_ctx)
+    if interval is not None:
+        pause = parse_duration(interval, "--interval")
+        if pause <= 0:
+            raise InputError("--interval must be longer than 0s", Location(field="--interval"))
+        _reconcile_loop(app_ctx, cfg, pause, output, iterations, progress)
+        return
+    stop = threading.Event()
+    try:
+        with _sigterm_sets(stop):
+            result = reconcile_once(app_ctx.store(), cfg, sleep=stop_aware_sleep(stop), progress=progress)
+    except Stopped:
+        app_ctx.info("SIGTERM while waiting for sessions: stopped before the break phase (nothing removed; the "
+                     "next run resumes)")
+        raise typer.Exit(ExitStatus.INTERRUPTED) from None
+    finally:
+        progress.done()
+    for w in result.warnings:
+        app_ctx.warn(w)
+    record = reconcile_record(result)
+    if output == OutputFormat.table:
+        _print_tables(app_ctx, reconcile_tables(record))
+    elif dry_run and output == OutputFormat.yaml:
+        print_text(app_ctx, changes_yaml(result.planned))
+    else:
+        render_data(app_ctx, record, output)
+    if dry_run and len(result.planned):
+        raise Findings(f"{len(result.planned)} change(s) would be made (dry run: nothing written)")
+    if result.stuck:
+        raise Findings(result.stopped or "new sessions not Established")
+    if not result.converged and not dry_run:  # paced, not stuck: a CronJob's next run continues
+        app_ctx.info(f"{result.stopped}; {result.pending} change(s) left for the next run")
+
+
+@contextlib.contextmanager
+def _sigterm_sets(stop: threading.Event) -> Iterator[None]:
+    """While inside, SIGTERM (a pod being stopped) sets `stop` instead of killing the process mid-write; the
+    previous handler is put back on the way out. Only the main thread may install handlers."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _progress(app_ctx: AppContext) -> SessionWaitProgress:
+    from calicotool.bgp.progress import SessionWaitProgress
+
+    return SessionWaitProgress(app_ctx.env.stderr)
+
+
+def _reconcile_loop(
+    app_ctx: AppContext, cfg: object, pause: float, output: OutputFormat, iterations: int | None,
+    progress: SessionWaitProgress,
+) -> None:
+    import json
+
+    from calicotool.bgp.reconcile import ReconcileConfig
+    from calicotool.bgp.runlog import run_line
+    from calicotool.bgp.sidecar import run_loop
+    from calicotool.cli.output import to_yaml
+
+    assert isinstance(cfg, ReconcileConfig)
+    stop = threading.Event()
+
+    def emit(record: dict[str, object]) -> None:
+        progress.done()
+        if output == OutputFormat.json:
+            print_text(app_ctx, json.dumps(record, separators=(", ", ": "), default=str))
+        elif output == OutputFormat.yaml:
+            print_text(app_ctx, "---\n" + to_yaml(record))
         else:
-            for w in result.warnings:
-                app_ctx.warn(w)
-            if dry_run and output == OutputFormat.yaml:
-                print_text(app_ctx, changes_yaml(result.planned))
-            else:
-                summary = {
-                    "run": run, "dryRun": result.dry_run, "writes": result.writes, "pending": result.pending,
-                    "converged": result.converged, "stopped": result.stopped,
-                    "planned": [c.describe() for c in result.planned.all] if dry_run else len(result.planned),
-                    "applied": result.applied,
-                }
-                render_data(app_ctx, summary, output)
-            if once:
-                if not result.converged and not dry_run:
-                    raise Findings(result.stopped or f"{result.pending} change(s) pending")
-                return
-        if iterations is not None and run >= iterations:
-            return
-        time.sleep(pause)
+            print_text(app_ctx, run_line(record))
+
+    try:
+        with _sigterm_sets(stop):
+            runs = run_loop(app_ctx.store, cfg, pause, emit, stop, warn=app_ctx.warn, iterations=iterations,
+                            progress=progress)
+    finally:
+        progress.done()
+    if stop.is_set():
+        app_ctx.info(f"SIGTERM: stopped after {runs} run(s)")
 
 
 @app.command("migrate")
@@ -301,7 +318,10 @@ def migrate_cmd(
     max_: Max = 10,
     k: K = 2,
     budget: Budget = None,
+    max_imbalance: Imbalance = 0.25,
+    hysteresis: Hysteresis = 0.1,
     damping: Damping = "5m",
+    demote_after: DemoteAfter = "5m",
     candidate_label: Candidate = None,
     exclude_label: Exclude = None,
     zone_label: ZoneLabel = None,
@@ -311,25 +331,39 @@ def migrate_cmd(
     timeout: Timeout = "5m",
     output: OutputOption = OutputFormat.table,
 ) -> None:
-    """Move the cluster off the node-to-node mesh (--from-mesh) or back (--to-mesh), checking each step."""
-    from calicotool.bgp.migrate import migrate_from_mesh, migrate_to_mesh
+    """Move the cluster off the node-to-node mesh (--from-mesh) or back (--to-mesh), checking each step.
+
+    Use the same planner options as the reconcile CronJob, or its next run reshuffles what migrate set up.
+    Exit 1 when a check fails (the steps so far are printed; nothing after the failed check is written)."""
+    from calicotool.bgp.migrate import MigrationFailed, MigrationReport, migrate_from_mesh, migrate_to_mesh
     from calicotool.bgp.reconcile import ReconcileConfig
 
     if from_mesh == to_mesh:
         raise InputError("give exactly one of --from-mesh or --to-mesh")
     app_ctx = app_context(ctx)
-    opts = build_options(ratio, min_, max_, k, budget, 0.25, damping, damping, candidate_label, exclude_label)
+    opts = build_options(ratio, min_, max_, k, budget, max_imbalance, damping, demote_after, candidate_label,
+                         exclude_label, hysteresis)
     cfg = _reconcile_config(opts, None, dry_run, wait, timeout, zone_label, rack_label)
     assert isinstance(cfg, ReconcileConfig)
     store = app_ctx.store()
-    report = migrate_from_mesh(store, cfg) if from_mesh else migrate_to_mesh(store, cfg)
+    progress = _progress(app_ctx)
+    failed: MigrationFailed | None = None
+    try:
+        migrate = migrate_from_mesh if from_mesh else migrate_to_mesh
+        report: MigrationReport = migrate(store, cfg, progress=progress)
+    except MigrationFailed as exc:
+        failed, report = exc, exc.report
+    finally:
+        progress.done()
     data = {"direction": report.direction, "dryRun": report.dry_run, "writes": report.writes,
-            "steps": [{"step": s.name, "ok": s.ok, "detail": s.detail} for s in report.steps]}
+            "ok": failed is None, "steps": [{"step": s.name, "ok": s.ok, "detail": s.detail} for s in report.steps]}
     if output == OutputFormat.table:
-        render_table(app_ctx, ["STEP", "OK", "DETAIL"], [(s.name, _yes(s.ok), s.detail) for s in report.steps],
+        render_table(app_ctx, ["STEP", "OK", "DETAIL"], [(s.name, yes(s.ok), s.detail) for s in report.steps],
                      title=f"migrate {report.direction}" + (" (dry run)" if dry_run else ""))
     else:
         render_data(app_ctx, data, output)
+    if failed is not None:
+        raise failed
 
 
 @app.command("seed")
@@ -337,12 +371,12 @@ def seed_cmd(
     ctx: typer.Context,
     topology: Annotated[Path, typer.Option("--topology", "-t", help="Topology file to load.")],
 ) -> None:
-    """Load a topology file into the datastore as Kubernetes Nodes, Calico Nodes and a BGPConfiguration (for
-    labs and demos; fails if any of them exists)."""
-    from calicotool.bgp.seed import seed_changes
+    """Load a topology file into the datastore as Nodes and a BGPConfiguration (for labs and demos): Calico
+    Nodes on etcd, Kubernetes Nodes with Calico's annotations on Kubernetes, both in a directory. Fails, writing
+    nothing, if any of them exists."""
+    from calicotool.bgp.seed import seed_store
     from calicotool.bgp.topology import load_topology
 
     app_ctx = app_context(ctx)
-    changes = seed_changes(load_topology(topology))
-    app_ctx.store().apply_batch(changes)
+    changes = seed_store(app_ctx.store(), load_topology(topology))
     app_ctx.info(f"seeded {len(changes)} object(s) from {topology}")

@@ -112,7 +112,7 @@ class DirectoryStore:
     # -- writing --------------------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def _write_lock(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
+        self._make_dir(self.root)
         lock = filelock.FileLock(str(self.root / LOCK_FILE))
         try:
             lock.acquire(timeout=self._lock_timeout)
@@ -122,6 +122,13 @@ class DirectoryStore:
             yield
         finally:
             lock.release()
+
+    def _make_dir(self, folder: Path) -> None:
+        """mkdir -p, or Unavailable naming the path (e.g. dir:FILE/sub, a read-only mount) instead of an OSError."""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise Unavailable(f"cannot create datastore dir:{self.root}: {exc.strerror or exc}") from None
 
     def create(self, resource: Resource) -> Resource:
         return self.apply_batch([Change(Op.CREATE, resource)]).results[0]
@@ -134,6 +141,8 @@ class DirectoryStore:
         res = Resource.new(info.kind, name, namespace=namespace if info.namespaced else None, api_version=info.api_version)
         if resource_version:
             res.metadata["resourceVersion"] = resource_version
+        if not self.root.is_dir():  # nothing to delete: don't create the directory (and its lock) to say so
+            self.get(kind, name, namespace)
         self.apply_batch([Change(Op.DELETE, res)])
 
     @staticmethod
@@ -278,7 +287,7 @@ class DirectoryStore:
     def lock(self, name: str, ttl_seconds: float = 60.0, wait_seconds: float = 0.0) -> Iterator[None]:
         """A named lock file under `<root>/.locks/`; the OS drops it if the holder dies, so no TTL is needed."""
         folder = self.root / ".locks"
-        folder.mkdir(parents=True, exist_ok=True)
+        self._make_dir(folder)
         lock = filelock.FileLock(str(folder / f"{name}.lock"), thread_local=False)
         try:
             lock.acquire(timeout=max(wait_seconds, 0.0) or 0.01)

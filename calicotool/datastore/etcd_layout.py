@@ -65,17 +65,6 @@ def _storage_name(info: KindInfo, name: str) -> str:
     return backend_policy_name(name) if info.name in TIERED_KINDS else name
 
 
-def _check_tier(resource: Resource) -> None:
-    """Calico refuses a policy whose name is not `<tier>.<name>` for its spec.tier (default tier: bare names too)."""
-    tier = str(resource.spec.get("tier") or "default")
-    stored = backend_policy_name(resource.name)
-    if not stored.startswith(_PREFORMATTED) and not stored.startswith(f"{tier}."):
-        raise InputError(
-            f"{resource.kind} {resource.name!r} is in tier {tier!r}: Calico requires its name to be '{tier}.<name>'",
-            Location(field="metadata.name"),
-        )
-
-
 def resource_key(info: KindInfo, name: str, namespace: str | None) -> str:
     """Key of a non-IPAM v3 resource; a namespaced kind without a namespace is in `default`, as with kubectl."""
     if info.namespaced:
@@ -96,8 +85,8 @@ def key_for(resource: Resource) -> str:
     info = etcd_kind(resource.info.name)
     if info.ipam:
         return etcd_ipam.key_for(resource)
-    if info.name in TIERED_KINDS:
-        _check_tier(resource)
+    # Calico up to 3.31 required `<tier>.<name>` for tiered policies; 3.32 accepts plain names. Both are stored
+    # as given (the generator's --calico-version decides), so no naming rule is enforced here.
     return resource_key(info, resource.name, resource.namespace)
 
 

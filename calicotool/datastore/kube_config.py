@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import urllib3
+import yaml
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.incluster_config import SERVICE_CERT_FILENAME, SERVICE_TOKEN_FILENAME, InClusterConfigLoader
@@ -50,13 +51,34 @@ def _configuration() -> Configuration:
     return cfg
 
 
+def _why(exc: Exception) -> str:
+    """One line for a kubeconfig problem: YAML errors carry a multi-line snippet; keep the problem and its line."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        return f"not valid YAML: {where}{exc.problem or exc.context}"
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# What the client library raises on garbage: YAML errors, and attribute/type errors on a non-mapping document.
+_BAD_KUBECONFIG = (ConfigException, OSError, ValueError, yaml.YAMLError, AttributeError, TypeError, KeyError)
+
+
 def _from_kubeconfig(paths: list[str], context: str | None) -> ClusterTarget:
     try:
         merged = KubeConfigMerger(os.pathsep.join(paths))
-    except (ConfigException, OSError, ValueError) as exc:
-        raise InputError(f"cannot read kubeconfig {':'.join(paths)}: {exc}") from None
+    except _BAD_KUBECONFIG as exc:
+        raise InputError(f"cannot read kubeconfig {':'.join(paths)}: {_why(exc)}") from None
     if merged.config is None:
         raise InputError(f"kubeconfig {':'.join(paths)} is empty")
+    try:
+        return _target(merged, paths, context)
+    except _BAD_KUBECONFIG as exc:
+        raise InputError(f"kubeconfig {':'.join(paths)}: {_why(exc)}") from None
+
+
+def _target(merged: KubeConfigMerger, paths: list[str], context: str | None) -> ClusterTarget:
     # kubectl: the first file that sets current-context wins (the client library lets the last one win).
     for path in merged.paths:
         current = (merged.config_files.get(path) or {}).get("current-context")
@@ -71,11 +93,8 @@ def _from_kubeconfig(paths: list[str], context: str | None) -> ClusterTarget:
     if context is None and not merged.config.value.get("current-context"):
         raise InputError(f"kubeconfig {':'.join(paths)} sets no current-context: pass --context or kubernetes:CONTEXT")
     cfg = _configuration()
-    try:
-        loader = KubeConfigLoader(config_dict=merged.config, active_context=context, config_base_path=None)
-        loader.load_and_set(cfg)
-    except (ConfigException, OSError, ValueError) as exc:
-        raise InputError(f"kubeconfig {':'.join(paths)}: {str(exc).splitlines()[0]}") from None
+    loader = KubeConfigLoader(config_dict=merged.config, active_context=context, config_base_path=None)
+    loader.load_and_set(cfg)
     active = context or str(merged.config.value.get("current-context"))
     return ClusterTarget(ApiClient(configuration=cfg), str(cfg.host), f"kubeconfig {':'.join(paths)}", active)
 

@@ -5,6 +5,7 @@ A plan is a value: print it, diff it, test it, then hand it to Store.apply_batch
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from calicotool.datastore.base import Change, Op
@@ -37,13 +38,18 @@ def _order(change: Change) -> tuple[int, int, str]:
 
 
 def plan_apply(
-    current: list[Resource], desired: list[Resource], prune: bool = False, prune_scope: set[str] | None = None
+    current: list[Resource],
+    desired: list[Resource],
+    prune: bool = False,
+    prune_scope: set[str] | None = None,
+    prune_selector: Callable[[Resource], bool] | None = None,
 ) -> ApplyPlan:
     """Changes that make `current` look like `desired`.
 
     Updates carry the current resourceVersion so a concurrent writer causes a Conflict, not a lost update.
     With `prune`, current objects that calicotool manages (managed-by label) and are absent from `desired` are
-    deleted — restricted to kinds in `prune_scope` when given. Unmanaged objects are never pruned."""
+    deleted — restricted to kinds in `prune_scope` and objects `prune_selector` accepts, when given. Unmanaged
+    objects are never pruned, nor objects whose owner labels (OWNER_LABELS) the desired objects do not carry."""
     by_key = {r.key: r for r in current}
     plan = ApplyPlan()
     wanted: set[ResourceKey] = set()
@@ -57,10 +63,15 @@ def plan_apply(
         else:
             plan.changes.append(Change(Op.UPDATE, res.with_resource_version(have.resource_version)))
     if prune:
+        desired_owners = frozenset().union(*(r.owners for r in desired)) if desired else frozenset()
         for key, have in by_key.items():
             if key in wanted or not have.managed:
                 continue
             if prune_scope is not None and key.kind not in prune_scope:
+                continue
+            if not have.owners <= desired_owners:  # owned by another command or rule set: not ours to prune
+                continue
+            if prune_selector is not None and not prune_selector(have):
                 continue
             plan.changes.append(Change(Op.DELETE, have))
     plan.changes.sort(key=_order)

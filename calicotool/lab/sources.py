@@ -67,7 +67,10 @@ def lab_topology(
 
 def _is_lab_file(path: Path) -> bool:
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = yaml.safe_load(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:  # neither loader can read it; say so here, located
+        raise InputError(f"cannot read topology: not UTF-8 text ({exc.reason} at byte {exc.start})",
+                         Location(file=str(path))) from None
     except (OSError, yaml.YAMLError):
         return False  # let the chosen loader report it with its location
     return isinstance(doc, dict) and doc.get("kind") == KIND

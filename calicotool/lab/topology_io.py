@@ -55,13 +55,15 @@ def topology_to_dict(topo: LabTopology) -> dict[str, Any]:
 
 def load_topology_file(path: Path) -> LabTopology:
     try:
-        doc = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise InputError(f"cannot read topology: {exc}", Location(file=str(path))) from exc
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+        raise InputError(f"cannot read topology: {why}", Location(file=str(path))) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise InputError(f"not valid YAML: {exc}", Location(file=str(path), line=line)) from exc
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"not valid YAML: {problem}", Location(file=str(path), line=line)) from None
     return topology_from_dict(doc, source=str(path))
 
 

@@ -13,6 +13,11 @@ from calicotool.model.kinds import KindInfo, info_for
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "calicotool"
 
+# Labels that say which calicotool command owns an object. A generic `apply --prune` only deletes an owned object
+# when the manifests being applied carry the same owner, so applying policy manifests never prunes an enrolled
+# host's HostEndpoint or the route-reflector BGPPeers.
+OWNER_LABELS = ("calicotool.io/ruleset", "hosts.calicotool.io/host", "calicotool.io/component")
+
 # Metadata the datastore owns; never part of what a user declares, never compared by diff/apply.
 SERVER_METADATA = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink")
 
@@ -123,6 +128,11 @@ class Resource:
     def managed(self) -> bool:
         """True when calicotool owns this object (and so may update or prune it)."""
         return self.labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE
+
+    @property
+    def owners(self) -> frozenset[tuple[str, str]]:
+        labels = self.labels
+        return frozenset((k, labels[k]) for k in OWNER_LABELS if k in labels)
 
     # -- comparison ---------------------------------------------------------------------------------------------
     def content(self) -> dict[str, Any]:

@@ -37,6 +37,66 @@ def dump_all(docs: list[Any]) -> str:
     return "".join("---\n" + dump(d) for d in docs)
 
 
+# Limits a manifest never comes near, so a crafted file cannot hang or crash the loader: aliases expanding to
+# millions of nodes (the "billion laughs"), nesting that exhausts recursion, an alias that contains itself.
+MAX_EXPANDED_NODES = 1_000_000
+MAX_DEPTH = 200
+
+
+def check_node(root: yaml.Node, file: str | None = None) -> None:
+    """Refuse a composed document that is a YAML bomb, nests absurdly deep, or repeats a mapping key (kubectl
+    rejects duplicate keys; silently keeping the last one hides mistakes). Iterative, so it cannot recurse."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        children = _children(node)
+        if done:
+            active.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[id(node)] > MAX_EXPANDED_NODES:
+                raise InputError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes",
+                                 _where(node, file))
+            continue
+        if id(node) in sizes:
+            continue
+        if depth > MAX_DEPTH:
+            raise InputError(f"YAML nested more than {MAX_DEPTH} levels deep", _where(node, file))
+        if isinstance(node, yaml.MappingNode):
+            _check_keys(node, file)
+        active.add(id(node))
+        stack.append((node, depth, True))
+        for child in children:
+            if id(child) in active:
+                raise InputError("recursive YAML alias (a node that contains itself)", _where(child, file))
+            if id(child) not in sizes:
+                stack.append((child, depth + 1, False))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_keys(node: yaml.MappingNode, file: str | None) -> None:
+    seen: dict[tuple[str, str], int] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+            continue
+        if (key.tag, key.value) in seen:
+            first = seen[(key.tag, key.value)]
+            raise InputError(f"duplicate key {key.value!r} (first at line {first})", _where(key, file))
+        seen[(key.tag, key.value)] = key.start_mark.line + 1
+
+
+def _where(node: yaml.Node, file: str | None) -> Location:
+    return Location(file=file, line=node.start_mark.line + 1, column=node.start_mark.column + 1)
+
+
 def load_text(text: str, file: str | None = None) -> Iterator[tuple[int, int, Any]]:
     """Yield (document index, first line, parsed document) for every non-empty document in `text`.
 
@@ -55,6 +115,7 @@ def load_text(text: str, file: str | None = None) -> Iterator[tuple[int, int, An
     for index, node in enumerate(nodes):
         if node is None:
             continue
+        check_node(node, file)
         try:
             doc = constructor.construct_document(node)
         except yaml.YAMLError as exc:  # pragma: no cover - compose succeeded, construct rarely fails

@@ -6,15 +6,42 @@ or a CoreDNS `hosts` stanza. Host -> cluster: a resolver snippet pointing at clu
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Sequence
 from typing import Any
 
+from calicotool.errors import InputError, Location
 from calicotool.model.resource import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from calicotool.overlay.records import Enrollment
 
 DEFAULT_NAMESPACE = "calicotool-hosts"
 DEFAULT_ZONE = "hosts.cluster.local"
 DEFAULT_DOMAIN = "cluster.local"
+STYLES = ("coredns", "kubernetes", "resolver", "resolv.conf")
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def check_options(style: str, zone: str, namespace: str, domain: str, cluster_dns: Sequence[str]) -> None:
+    """Refuse options that would print a Corefile, manifest or resolver snippet nothing can load."""
+    if style not in STYLES:
+        raise InputError(f"--format must be coredns, kubernetes, resolver or resolv.conf, not {style!r}",
+                         Location(field="--format"))
+    for option, name in (("--zone", zone), ("--domain", domain)):
+        labels = name.lower().removesuffix(".").split(".")
+        if len(name) > 253 or not all(_DNS_LABEL.match(label) for label in labels):
+            raise InputError(f"{option} {name!r} is not a DNS name (dot-separated labels of letters, digits, '-')",
+                             Location(field=option))
+    if not _DNS_LABEL.match(namespace):
+        raise InputError(f"--namespace {namespace!r} is not a valid namespace (a DNS-1123 label)",
+                         Location(field="--namespace"))
+    for server in cluster_dns:
+        try:
+            ipaddress.ip_address(server)
+        except ValueError:
+            raise InputError(f"--cluster-dns {server!r} is not an IP address", Location(field="--cluster-dns")) \
+                from None
 
 
 def coredns_hosts_block(hosts: Sequence[Enrollment], zone: str = DEFAULT_ZONE, ttl: int = 60) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from calicotool.datastore.base import Op, Store
 from calicotool.errors import CalicotoolError, InputError, Location, NotFound
+from calicotool.model.checks import check_labels
 from calicotool.model.resource import Resource
 from calicotool.overlay import ipam, records
 from calicotool.overlay.config import OverlayConfig, overlay_config
@@ -75,6 +76,8 @@ def parse_labels(items: list[str]) -> tuple[tuple[str, str], ...]:
             if not sep or not key:
                 raise InputError(f"bad label {part!r}: expected key=value", Location(field="--labels"))
             out[key.strip()] = value.strip()
+    for _, problem in check_labels({"labels": out}):  # Kubernetes label syntax, before anything is written
+        raise InputError(problem, Location(field="--labels"))
     return tuple(sorted(out.items()))
 
 

@@ -3,6 +3,7 @@ InputError naming the option."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -58,7 +59,12 @@ def parse_port_spec(text: str, option: str = "--port") -> PortSpec:
         if proto not in ICMP_PROTOCOLS:
             raise InputError("only ICMP and ICMPv6 take a type")
         type_text, _, code_text = icmp.partition("/")
-        return PortSpec(proto, None, int(type_text), int(code_text) if code_text else None)
+        icmp_type, icmp_code = int(type_text), int(code_text) if code_text else None
+        if not 0 <= icmp_type <= 254:  # Calico's range: 255 is reserved
+            raise InputError(f"ICMP type {icmp_type} out of range 0-254")
+        if icmp_code is not None and not 0 <= icmp_code <= 255:
+            raise InputError(f"ICMP code {icmp_code} out of range 0-255")
+        return PortSpec(proto, None, icmp_type, icmp_code)
     except InputError as exc:
         raise InputError(f"{option} {text!r}: {exc.message}") from None
     except ValueError:
@@ -131,6 +137,19 @@ def _group(name: str, groups: Callable[[], Sequence[Endpoint]] | None, option: s
 
 def flow_for(src: Endpoint, dst: Endpoint, spec: PortSpec, src_port: int | None = None) -> Flow:
     return Flow(src, dst, spec.protocol, spec.port, src_port, spec.icmp_type, spec.icmp_code)
+
+
+def checked_flow(src: Endpoint, dst: Endpoint, spec: PortSpec, src_port: int | None = None) -> Flow:
+    """flow_for for one flow a user asked about: refuses one no packet could take (an IPv4 source to an
+    IPv6-only destination) and an out-of-range source port."""
+    if src_port is not None and not 0 <= src_port <= 65535:
+        raise InputError(f"--src-port {src_port} out of range 0-65535")
+    src_families = {ipaddress.ip_network(ip, strict=False).version for ip in src.ips}
+    dst_families = {ipaddress.ip_network(ip, strict=False).version for ip in dst.ips}
+    if src_families and dst_families and not src_families & dst_families:
+        raise InputError(f"--src {display_name(src)} is IPv{min(src_families)} and --dst {display_name(dst)} is "
+                         f"IPv{min(dst_families)}: a flow stays within one IP version")
+    return flow_for(src, dst, spec, src_port)
 
 
 def group_name(ep: Endpoint) -> str:

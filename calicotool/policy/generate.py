@@ -104,6 +104,9 @@ def check_output_dir(path: Path) -> None:
     """Refuse to write into a directory holding files calicotool did not generate."""
     if path.exists() and not path.is_dir():
         raise InputError("output path exists and is not a directory", Location(file=str(path)))
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is not None and not path.exists() and not parent.is_dir():
+        raise InputError(f"cannot create the output directory: {parent} is not a directory", Location(file=str(path)))
     if path.is_dir():
         kust = path / "kustomization.yaml"
         stray = [p.name for p in path.iterdir() if not p.name.startswith(".")]

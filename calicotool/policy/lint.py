@@ -206,12 +206,15 @@ def lint_ruleset(rs: RuleSet, known: list[KnownEndpoint] | None = None) -> list[
 
 def load_known_endpoints(path: Path) -> list[KnownEndpoint]:
     """Read a YAML list of `{namespace, labels, namespaceLabels}` entries (e.g. exported pod labels)."""
-    import yaml
+    from calicotool.model import yamlio
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read endpoints: {exc}", Location(file=str(path))) from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+        raise InputError(f"cannot read endpoints: {why}", Location(file=str(path))) from None
+    docs = [doc for _, _, doc in yamlio.load_text(text, str(path))]
+    data = docs[0] if len(docs) == 1 else None
     if not isinstance(data, list):
         raise InputError("expected a list of {namespace, labels} entries", Location(file=str(path)))
     out = []

@@ -139,3 +139,12 @@ def load_ruleset(paths: list[Path], env: str | None = None) -> RuleSet:
         raise ValidationFailed(problems)
     ruleset.sources = tuple(str(f) for p in paths for f in ruleset_files(Path(p)))
     return ruleset
+
+
+def check_document(doc: dict[str, Any], file: str) -> list[InputError]:
+    """Every problem of one rule-set document held in memory (an importer's output), as load_ruleset sees it."""
+    from calicotool.model import yamlio
+
+    located = union_fragments(load_located(yamlio.dump(doc), file))
+    errors = schema_errors(located)
+    return errors or build_ruleset(located)[1]

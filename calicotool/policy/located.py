@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from calicotool.errors import InputError, Location
+from calicotool.model.yamlio import check_node
 
 Origin = tuple[str, int]  # (file, 1-based line)
 FieldPath = tuple[str | int, ...]
@@ -122,6 +123,7 @@ def load_located(text: str, file: str) -> list[Any]:
             while loader.check_node():
                 node = loader.get_node()
                 if node is not None:
+                    check_node(node, file)  # bombs, absurd nesting, self-containing aliases
                     docs.append(_build(node, loader, file))
         finally:
             loader.dispose()

@@ -18,6 +18,10 @@ from calicotool.selector.ast import All, And, Compare, CompareOp, Global, Has, I
 from calicotool.selector.errors import SelectorError
 from calicotool.selector.tokenizer import Kind, Token, tokenize
 
+# Parentheses nest the recursive descent (and every later tree walk); refuse absurd depths with a located error
+# rather than a RecursionError. Real selectors nest a handful of levels.
+MAX_NESTING = 100
+
 _COMPARE_OPS = {
     Kind.EQ: CompareOp.EQ,
     Kind.NE: CompareOp.NE,
@@ -37,6 +41,7 @@ class _Parser:
         self.text = text
         self.tokens = tokens
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> Token:
         return self.tokens[self.i]
@@ -93,7 +98,11 @@ class _Parser:
         if kind is Kind.GLOBAL:
             return Global()
         if kind is Kind.LPAREN:
+            self.depth += 1
+            if self.depth > MAX_NESTING:
+                raise self.fail(tok, f"parentheses nested more than {MAX_NESTING} deep")
             node = self.or_expression()
+            self.depth -= 1
             close = self.peek()
             if close.kind is not Kind.RPAREN:
                 raise self.fail(close, "expected ')'")

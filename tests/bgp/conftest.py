@@ -109,7 +109,7 @@ class FakeCalicoNode:
                         links[a].add(b)
                         links[b].add(a)
         for status in self.store.list("CalicoNodeStatus"):
-            node_name = status.spec.get("node")
+            node_name = str(status.spec.get("node"))
             ips = sorted(str(nodes[b].spec["bgp"]["ipv4Address"]).split("/")[0] for b in links.get(node_name, ()))
             state = "Established" if self.up else "Connect"
             updated = status.copy()

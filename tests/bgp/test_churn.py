@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ def settled(nodes: int = 300, zones: int = 3) -> tuple[ClusterState, RouteReflec
     return state, plan_route_reflectors(state, OPTS)
 
 
-def _with(state: ClusterState, name: str, **kw: object) -> ClusterState:
+def _with(state: ClusterState, name: str, **kw: Any) -> ClusterState:
     return replace(state, nodes=tuple(replace(n, **kw) if n.name == name else n for n in state.nodes))
 
 

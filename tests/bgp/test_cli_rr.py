@@ -101,22 +101,85 @@ def test_reconcile_not_established_exits_1(cli: CliRunner) -> None:
     assert r.exit_code == 1 and "not Established" in r.stderr
 
 
-def test_reconcile_dry_run_prints_changes_and_writes_nothing(cli: CliRunner, tmp_path: Path) -> None:
+def test_reconcile_dry_run_prints_changes_writes_nothing_and_exits_1_on_drift(cli: CliRunner, tmp_path: Path) -> None:
     assert cli("rr", "seed", "-t", SMALL).exit_code == 0
     r = cli("rr", "reconcile", "--once", "--dry-run", "-o", "yaml")
-    assert r.exit_code == 0 and "# make: create BGPPeer/calicotool-rr-g1" in r.stdout
+    assert r.exit_code == 1 and "# make: create BGPPeer/calicotool-rr-g1" in r.stdout  # like kubectl diff
+    assert "change(s) would be made" in r.stderr
     assert not (tmp_path / "cluster" / "bgppeers").exists()
+    table = cli("rr", "reconcile", "--once", "--dry-run")
+    assert table.exit_code == 1 and "Changes planned" in table.stdout and "calicotool-rr-g1" in table.stdout
+    assert cli("rr", "reconcile", "--once", "--no-wait").exit_code == 0
+    assert cli("rr", "reconcile", "--once", "--dry-run").exit_code == 0  # in sync: no drift
 
 
 def test_reconcile_needs_once_or_interval(cli: CliRunner) -> None:
     assert cli("rr", "reconcile").exit_code == 2
 
 
-def test_reconcile_interval_loop(cli: CliRunner) -> None:
+def test_reconcile_interval_loop_prints_one_json_line_per_run(cli: CliRunner) -> None:
     assert cli("rr", "seed", "-t", SMALL).exit_code == 0
-    r = cli("rr", "reconcile", "--interval", "0s", "--iterations", "2", "--no-wait", "-o", "json")
+    r = cli("rr", "reconcile", "--interval", "0.01s", "--iterations", "2", "--no-wait", "-o", "json")
     assert r.exit_code == 0, r.stderr
-    assert '"run": 2' in r.stdout
+    runs = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [x["run"] for x in runs] == [1, 2]
+    assert runs[0]["writes"] > 0 and runs[1]["writes"] == 0 and runs[1]["converged"]
+    assert cli("rr", "reconcile", "--interval", "0s").exit_code == 2
+
+
+def test_reconcile_interval_table_is_one_line_per_run(cli: CliRunner) -> None:
+    assert cli("rr", "seed", "-t", SMALL).exit_code == 0
+    r = cli("rr", "reconcile", "--interval", "0.01s", "--iterations", "2", "--no-wait")
+    assert r.exit_code == 0, r.stderr
+    first, second = r.stdout.splitlines()
+    assert first.startswith("run 1: converged; ") and "update Node: 12" in first
+    assert second == "run 2: in sync, no writes"
+    assert r.stderr.count("warning:") == len(set(r.stderr.splitlines()))  # warnings not repeated every run
+
+
+def test_reconcile_sigterm_ends_the_loop_cleanly(cli: CliRunner) -> None:
+    import os
+    import signal
+    import threading
+
+    assert cli("rr", "seed", "-t", SMALL).exit_code == 0
+    before = signal.getsignal(signal.SIGTERM)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        r = cli("rr", "reconcile", "--interval", "1h", "--no-wait")
+    finally:
+        timer.cancel()
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.startswith("run 1: converged") and "SIGTERM: stopped after 1 run(s)" in r.stderr
+    assert signal.getsignal(signal.SIGTERM) == before  # the handler was put back
+
+
+def test_reconcile_once_table_is_readable_and_json_complete(cli: CliRunner) -> None:
+    assert cli("rr", "seed", "-t", SMALL).exit_code == 0
+    table = cli("rr", "reconcile", "--once", "--no-wait", "--dry-run")
+    assert "update Node: 12" in table.stdout and '["' not in table.stdout
+    r = cli("rr", "reconcile", "--once", "--no-wait")
+    assert r.exit_code == 0, r.stderr
+    assert "converged" in r.stdout and "create BGPPeer: 2" in r.stdout and '["' not in r.stdout
+    rows = [[c for c in line.split() if c != "│"] for line in r.stdout.splitlines() if line.startswith("make ")]
+    assert ["make", "create", "BGPPeer", "calicotool-rr-g1"] in rows
+    assert len(rows) == 17  # one change per line
+
+
+def test_reconcile_json_lists_every_change(cli: CliRunner) -> None:
+    assert cli("rr", "seed", "-t", SMALL).exit_code == 0
+    data = json.loads(cli("rr", "reconcile", "--once", "--no-wait", "-o", "json").stdout)
+    assert data["writes"] == len(data["applied"]) == sum(data["writesByKind"].values()) == 17
+    assert {a["phase"] for a in data["applied"]} == {"make"}
+    assert data["writesByKind"]["create CalicoNodeStatus"] == len(data["reflectors"])
+
+
+def test_reconcile_shows_progress_while_waiting(cli: CliRunner) -> None:
+    assert cli("rr", "seed", "-t", SMALL).exit_code == 0
+    r = cli("rr", "reconcile", "--once", "--timeout", "0s")
+    assert r.exit_code == 1
+    assert "waiting for BGP sessions: 0/" in r.stderr and "Established" in r.stderr
 
 
 def test_migrate_dry_run(cli: CliRunner) -> None:
@@ -141,3 +204,52 @@ def test_problem_topology_changes_never_touch_unmanaged_peers_and_check_fails(cl
     assert "# break: update Node/rr-old" in r.stdout  # the long-NotReady reflector is demoted, last
     checked = cli("rr", "plan", "-t", problems, "--check")
     assert checked.exit_code == 1 and "b-3, b-4, b-new left without a reflector" in checked.stdout
+
+
+def test_migrate_failure_prints_the_steps_and_exits_1(cli: CliRunner) -> None:
+    assert cli("rr", "seed", "-t", SMALL).exit_code == 0
+    r = cli("rr", "migrate", "--from-mesh", "--timeout", "0s")
+    assert r.exit_code == 1
+    assert "read BGPConfiguration" in r.stdout and "NO" in r.stdout  # the steps so far, with the failed one
+    assert "step 'reconcile reflectors with the mesh still on' failed" in r.stderr
+    assert "nodeToNodeMeshEnabled=false" not in r.stdout  # stopped before cutting the mesh
+
+
+def test_migrate_no_wait_does_not_wait(cli: CliRunner) -> None:
+    import time
+
+    assert cli("rr", "seed", "-t", SMALL).exit_code == 0
+    t0 = time.monotonic()
+    r = cli("rr", "migrate", "--from-mesh", "--no-wait", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert time.monotonic() - t0 < 4  # the 5m timeout was not spent polling
+    data = json.loads(r.stdout)
+    assert data["ok"] and data["steps"][-1]["step"] == "set nodeToNodeMeshEnabled=false"
+    assert "--no-wait" in data["steps"][-2]["detail"]
+
+
+def test_reconcile_paced_by_max_changes_exits_0_and_says_what_is_left(cli: CliRunner) -> None:
+    assert cli("rr", "seed", "-t", SMALL).exit_code == 0
+    r = cli("rr", "reconcile", "--once", "--no-wait", "--max-changes", "5", "-o", "json")
+    assert r.exit_code == 0, r.stderr  # a paced rollout is not a failed CronJob run
+    data = json.loads(r.stdout)
+    assert data["writes"] == 5 and data["pending"] == 12 and not data["converged"] and not data["stuck"]
+    assert "12 change(s) left for the next run" in r.stderr
+
+
+def test_reconcile_once_sigterm_while_waiting_stops_before_break_and_releases_the_lock(cli: CliRunner) -> None:
+    import os
+    import signal
+    import threading
+
+    assert cli("rr", "seed", "-t", SMALL).exit_code == 0
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        r = cli("rr", "reconcile", "--once", "--timeout", "10m")  # nothing reports Established: it would wait
+    finally:
+        timer.cancel()
+    assert r.exit_code == 130, r.stderr
+    assert "stopped before the break phase" in r.stderr
+    again = cli("rr", "reconcile", "--once", "--no-wait", "-o", "json")  # the lock was released
+    assert again.exit_code == 0, again.stderr

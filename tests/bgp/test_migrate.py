@@ -33,10 +33,12 @@ def test_from_mesh_then_back(dir_store: DirectoryStore) -> None:
     again = migrate_from_mesh(counting, CFG, STATE.now, clock, clock.sleep)
     assert counting.writes == [] and again.steps[-1].detail == "already off"
     # back to the mesh: calico-node would now report mesh sessions; the fake reports all of them as up
+    reflectors_before = sum(ROLE_LABEL in n.labels for n in dir_store.list("Node"))
     agent_mesh = _MeshAgent(dir_store)
     clock2 = FakeClock(agent_mesh)  # type: ignore[arg-type]
     back = migrate_to_mesh(dir_store, CFG, STATE.now, clock2, clock2.sleep)
     assert all(s.ok for s in back.steps) and _mesh(dir_store)
+    assert sum("joined the mesh" in s.name for s in back.steps) == reflectors_before >= 2
     assert not [p for p in dir_store.list("BGPPeer") if p.managed]
     assert not any(ROLE_LABEL in n.labels or n.spec.get("bgp", {}).get("routeReflectorClusterID")
                    for n in dir_store.list("Node"))
@@ -62,14 +64,22 @@ def test_dry_run_writes_nothing(dir_store: DirectoryStore) -> None:
 
 
 class _MeshAgent(FakeCalicoNode):
-    """Reports every other node as an Established mesh peer."""
+    """Plays confd with the mesh on: a node with a cluster ID takes no part in the mesh (its mesh sessions are
+    not reported), any other node reports every other node without a cluster ID as an Established mesh peer."""
 
     def step(self, _seconds: float = 0.0) -> None:
         nodes = self.store.list("Node")
+        by_name = {n.name: n for n in nodes}
+
+        def cid(n: object) -> object:
+            return n.spec.get("bgp", {}).get("routeReflectorClusterID")  # type: ignore[attr-defined]
+
         for status in self.store.list("CalicoNodeStatus"):
-            me = status.spec.get("node")
+            me = str(status.spec.get("node"))
+            if cid(by_name[me]):
+                continue
             peers = [{"peerIP": str(n.spec["bgp"]["ipv4Address"]).split("/")[0], "state": "Established",
-                      "type": "NodeMesh"} for n in nodes if n.name != me]
+                      "type": "NodeMesh"} for n in nodes if n.name != me and not cid(n)]
             updated = status.copy()
             updated.status = {"bgp": {"peersV4": peers}}
             self.store.update(updated)

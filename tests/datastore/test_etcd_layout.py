@@ -259,7 +259,10 @@ def test_tiered_policy_names_as_calico_stores_them(name: str, stored: str, read_
     assert etcd_layout.decode(key, value, "1").name == read_back
 
 
-@pytest.mark.parametrize("name, tier", [("allow-dns", "security"), ("other.allow-dns", "security"), ("security.x", None)])
-def test_policy_name_must_carry_its_tier(name: str, tier: str | None) -> None:
-    with pytest.raises(InputError, match="Calico requires its name to be"):
-        etcd_layout.key_for(Resource.new("GlobalNetworkPolicy", name, {"tier": tier} if tier else {}))
+@pytest.mark.parametrize("name, tier", [("allow-dns", "security"), ("security.x", "security")])
+def test_tiered_policy_names_are_stored_as_given(name: str, tier: str) -> None:
+    """Calico 3.32 accepts policy names without the `<tier>.` prefix; older names keep working."""
+    res = Resource.new("GlobalNetworkPolicy", name, {"tier": tier})
+    key = etcd_layout.key_for(res)
+    assert key.startswith(R + "globalnetworkpolicies/")
+    assert etcd_layout.decode(key, etcd_layout.encode(res), "1").name == name

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
-
 from calicotool.errors import InputError, Location
+from calicotool.model import yamlio
 from calicotool.policy.importers.aws import import_aws
 from calicotool.policy.importers.common import ImportResult
 from calicotool.policy.importers.gcp import import_gcp
@@ -21,10 +20,11 @@ def import_file(source: str, path: Path, namespace: str = "default") -> ImportRe
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", Location(file=str(path))) from None
+        why = exc.strerror if isinstance(exc, OSError) else f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+        raise InputError(f"cannot read: {why}", Location(file=str(path))) from None
     try:
         if source == "k8s":
-            docs = [d for d in yaml.safe_load_all(text) if d is not None]
+            docs = [d for _, _, d in yamlio.load_text(text, str(path))]
             result = import_k8s(docs, namespace)
         else:
             data = json.loads(text)
@@ -32,8 +32,6 @@ def import_file(source: str, path: Path, namespace: str = "default") -> ImportRe
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON: {exc.msg}", Location(file=str(path), line=exc.lineno, column=exc.colno)) \
             from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"malformed YAML: {exc}", Location(file=str(path))) from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"unexpected {source} export shape: {type(exc).__name__}: {exc}",
                          Location(file=str(path))) from None
@@ -41,4 +39,18 @@ def import_file(source: str, path: Path, namespace: str = "default") -> ImportRe
         if exc.location is None:
             raise InputError(exc.message, Location(file=str(path))) from None
         raise
+    _refuse_invalid(result, source, path)
     return result
+
+
+def _refuse_invalid(result: ImportResult, source: str, path: Path) -> None:
+    """Never print a rule set `policy validate` would reject (a bad CIDR, a reversed endPort range...)."""
+    from calicotool.policy.loader import check_document
+
+    errors = check_document(result.document, "<imported rule set>")
+    if errors:
+        first = errors[0]
+        field = first.location.field if first.location is not None and first.location.field else ""
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise InputError(f"this {source} export converts to an invalid rule set: "
+                         f"{field + ': ' if field else ''}{first.message}{more}", Location(file=str(path)))
