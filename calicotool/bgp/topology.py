@@ -43,6 +43,7 @@ from calicotool.bgp.state import (
     Taint,
 )
 from calicotool.errors import InputError, Location, ValidationFailed
+from calicotool.model import yamlio
 
 _TOP_KEYS = {"apiVersion", "kind", "name", "now", "asNumber", "nodeToNodeMesh", "zoneLabel", "rackLabel", "nodes",
              "description", "bgpPeers"}
@@ -61,9 +62,13 @@ class _Doc:
             loader = yaml.SafeLoader(text)
             try:
                 node = loader.get_single_node()
+                if node is not None:
+                    yamlio.check_node(node, file)  # alias bombs, absurd nesting, duplicate keys
                 self.data = loader.construct_document(node) if node is not None else None
             finally:
                 loader.dispose()
+        except RecursionError:
+            raise InputError("YAML nested too deeply", Location(file=file)) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
@@ -97,9 +102,11 @@ def load_topology(path: str | Path, now: datetime | None = None) -> ClusterState
     """Read a topology file. All problems are reported at once (ValidationFailed, exit 2)."""
     p = Path(path)
     try:
-        text = p.read_text()
+        text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read topology: {exc.strerror}", Location(file=str(p))) from exc
+    except UnicodeDecodeError:
+        raise InputError("cannot read topology: not UTF-8 text", Location(file=str(p))) from None
     return parse_topology(text, str(p), now)
 
 

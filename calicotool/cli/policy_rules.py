@@ -123,6 +123,10 @@ def generate(
         print_text(app, to_yaml_documents([r.to_dict(server_fields=False) for r in resources]))
         return
     target = out_dir if out_dir.is_absolute() else app.env.cwd / out_dir
+    if str(out_dir) in ("yaml", "json", "table") and not target.exists():
+        raise InputError(f"-o is generate's output directory, not a format: refusing to create ./{out_dir}/ "
+                         f"(without -o, generate prints a YAML stream; give a longer path, e.g. {target}, to mean the directory)",
+                         Location(field="--out-dir"))
     files = output_files(resources, name, env)
     if dry_run:
         from calicotool.policy.generate import check_output_dir

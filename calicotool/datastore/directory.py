@@ -30,8 +30,27 @@ LOCK_FILE = ".calicotool.lock"
 LOCK_TIMEOUT_S = 30.0
 
 
+def _one_line(exc: Exception) -> str:
+    """A parse error as one line: YAML errors carry a multi-line snippet of the file."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        return f"line {mark.line + 1}: {getattr(exc, 'problem', None) or 'malformed YAML'}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+    if isinstance(exc, RecursionError):
+        return f"nested more than {yamlio.MAX_DEPTH} levels deep"
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def _rv(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _check_namespace(info: KindInfo, namespace: str | None) -> None:
+    """A namespace becomes a path component (and a glob): refuse ones that would leave the store or match others."""
+    if namespace and (any(c in namespace for c in "/*?[]\\") or namespace.startswith(".") or len(namespace) > 253):
+        raise Invalid(f"cannot store {info.kind} in namespace {namespace[:64]!r} in a directory")
 
 
 class DirectoryStore:
@@ -43,11 +62,18 @@ class DirectoryStore:
         self._kust_cache: tuple[tuple[int, int, int], frozenset[str]] | None = None
         if self.root.exists() and not self.root.is_dir():
             raise Unavailable(f"datastore dir:{self.root} is not a directory")
+        blocker = next((p for p in self.root.parents if p.exists()), None)
+        if not self.root.exists() and blocker is not None and not blocker.is_dir():
+            raise Unavailable(f"datastore dir:{self.root} cannot exist: {blocker} is not a directory")
 
     # -- paths ----------------------------------------------------------------------------------------------------
     def path_for(self, info: KindInfo, name: str, namespace: str = "") -> Path:
         if not name or "/" in name or name.startswith("."):
             raise Invalid(f"cannot store {info.kind} named {name!r} in a directory")
+        if len(f"{name}.yaml".encode()) > 255:  # the file-name limit
+            raise Invalid(f"cannot store {info.kind} named {name[:40]!r}... in a directory: the name is "
+                          f"{len(name)} characters, a file name holds at most 250")
+        _check_namespace(info, namespace)
         base = self.root / info.plural
         if info.namespaced:
             base = base / (namespace or "default")
@@ -57,15 +83,30 @@ class DirectoryStore:
         return self.path_for(res.info, res.name, res.namespace)
 
     # -- reading --------------------------------------------------------------------------------------------------
-    def _read(self, path: Path) -> Resource:
-        data = path.read_bytes()
+    def _read(self, path: Path, info: KindInfo) -> Resource:
+        """The resource stored at `path`, which must be the `info` kind named by the path (a hand-edited file that
+        holds something else would otherwise be read, updated or deleted under the wrong name)."""
+        try:
+            data = path.read_bytes()
+        except OSError as exc:  # e.g. a directory named like a manifest
+            raise Invalid(f"{path}: cannot read stored resource: {exc.strerror or exc} (fix or remove it)") from None
         try:
             doc = yamlio.load_one(data)
-        except Exception as exc:  # malformed file in the repo: say which
-            raise Invalid(f"{path}: cannot parse stored resource: {exc}") from None
+            yamlio.check_depth(doc, what="YAML")
+        except Exception as exc:  # malformed file in the repo: say which, in one line
+            raise Invalid(f"{path}: cannot parse stored resource: {_one_line(exc)}") from None
         if not isinstance(doc, dict):
             raise Invalid(f"{path}: expected exactly one resource")
+        for section in ("metadata", "spec", "status"):
+            if doc.get(section) is not None and not isinstance(doc[section], dict):
+                raise Invalid(f"{path}: stored resource has a {section} that is not a mapping")
         res = Resource.from_dict(doc)
+        namespace = path.parent.name if info.namespaced else ""
+        held_ns = (res.namespace or "default") if info.namespaced else ""
+        if (res.kind, res.name, held_ns) != (info.kind, path.stem, namespace):
+            held = f"{res.kind or 'no kind'} {res.namespace + '/' if res.namespace else ''}{res.name or '(no name)'}"
+            raise Invalid(f"{path}: holds {held}, expected {info.kind} "
+                          f"{namespace + '/' if namespace else ''}{path.stem} (fix or remove the file)")
         res.metadata["resourceVersion"] = _rv(data)
         return res
 
@@ -87,9 +128,10 @@ class DirectoryStore:
         path = self.path_for(info, name, namespace or "")
         if not path.is_file():
             raise NotFound(f"{info.kind} {(namespace + '/') if info.namespaced and namespace else ''}{name} not found")
-        return self._read(path)
+        return self._read(path, info)
 
     def _files(self, info: KindInfo, namespace: str | None) -> Iterator[Path]:
+        _check_namespace(info, namespace)
         base = self.root / info.plural
         if not base.is_dir():
             return iter(())
@@ -104,7 +146,7 @@ class DirectoryStore:
         selector = parse_label_selector(label_selector)
         out = []
         for path in self._files(info, namespace):
-            res = self._read(path)
+            res = self._read(path, info)
             if selector.matches(res.labels):
                 out.append(res)
         return out
@@ -157,6 +199,8 @@ class DirectoryStore:
         """All-or-nothing: every guard is checked first, then files are staged and renamed into place; if a
         rename fails, the files already replaced are restored."""
         changes = list(changes)
+        for change in changes:  # a name no file can carry fails before the directory or its lock is created
+            self._resource_path(change.resource)
         with self._write_lock():
             writes: dict[Path, bytes | None] = {}
             results: list[Resource] = []
@@ -166,7 +210,7 @@ class DirectoryStore:
                 if path in writes:
                     current: bytes | None = writes[path]
                 else:
-                    current = path.read_bytes() if path.is_file() else None
+                    current = self._read_bytes(path)
                 label = f"{res.kind} {res.key.namespace + '/' if res.key.namespace else ''}{res.name}"
                 want = res.resource_version
                 if change.op == Op.CREATE:
@@ -177,6 +221,8 @@ class DirectoryStore:
                 elif want and _rv(current) != want:
                     raise Conflict(f"{label} was modified (resourceVersion {want} is stale, now {_rv(current)})")
                 if change.op == Op.DELETE:
+                    if path not in writes:  # never delete a hand-edited file that holds some other object
+                        self._read(path, res.info)
                     writes[path] = None
                     results.append(res)
                 else:
@@ -187,6 +233,16 @@ class DirectoryStore:
                     results.append(stored)
             self._commit(writes)
         return BatchResult(applied=changes, results=results, atomic=True)
+
+    @staticmethod
+    def _read_bytes(path: Path) -> bytes | None:
+        """The stored bytes at `path`, None when nothing is there; something that is not a file is an error."""
+        if not path.exists():
+            return None
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise Invalid(f"{path}: cannot read stored resource: {exc.strerror or exc} (fix or remove it)") from None
 
     def _commit(self, writes: dict[Path, bytes | None]) -> None:
         backups: dict[Path, bytes | None] = {p: (p.read_bytes() if p.is_file() else None) for p in writes}

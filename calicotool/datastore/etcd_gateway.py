@@ -161,6 +161,10 @@ class EtcdGateway:
                 continue
             except etcd_exc.Etcd3Exception as exc:
                 raise _server_error(exc, self.where) from None
+            except (requests.RequestException, ValueError, TypeError, KeyError, AttributeError) as exc:
+                # something answered GET /version, but not etcd's JSON (a web server, a proxy's error page...)
+                raise Unavailable(f"{client.base_url} does not answer like etcd's v3 API: "
+                                  f"{type(exc).__name__}: {exc}") from None
             try:
                 result = client.post(url, json=payload)
                 self._active = index

@@ -55,9 +55,11 @@ def parse_endpoints(rest: str) -> tuple[list[str], dict[str, str]]:
             continue
         parts = urlsplit(raw if "://" in raw else f"http://{raw}")
         try:
-            port = parts.port or 2379
+            port = 2379 if parts.port is None else parts.port
         except ValueError:
             raise InputError(f"bad etcd endpoint {raw!r}: the port is not a number") from None
+        if port == 0:
+            raise InputError(f"bad etcd endpoint {raw!r}: port 0")
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
             raise InputError(f"bad etcd endpoint {raw!r}: expected http(s)://HOST:PORT")
         host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname

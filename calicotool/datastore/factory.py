@@ -56,7 +56,10 @@ def open_store(spec: str, kube_context: str | None = None, environ: Mapping[str,
     if backend == "dir":
         from calicotool.datastore.directory import DirectoryStore
 
-        return DirectoryStore(Path(rest))
+        path = Path(rest)
+        if rest == "~" or rest.startswith("~/"):  # the shell leaves `dir:~/x` alone: expand it as the user meant
+            path = Path(environ.get("HOME") or Path.home()) / rest[2:]
+        return DirectoryStore(path)
     if backend == "etcdv3":
         from calicotool.datastore.etcdv3 import EtcdStore
 

@@ -95,6 +95,9 @@ def _target(merged: KubeConfigMerger, paths: list[str], context: str | None) -> 
     cfg = _configuration()
     loader = KubeConfigLoader(config_dict=merged.config, active_context=context, config_base_path=None)
     loader.load_and_set(cfg)
+    if not cfg.host:
+        raise InputError(f"kubeconfig {':'.join(paths)}: the cluster of context "
+                         f"{context or merged.config.value.get('current-context')!r} sets no server")
     active = context or str(merged.config.value.get("current-context"))
     return ClusterTarget(ApiClient(configuration=cfg), str(cfg.host), f"kubeconfig {':'.join(paths)}", active)
 

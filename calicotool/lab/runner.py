@@ -90,8 +90,9 @@ def load_state(name: str, root: Path | None = None) -> LabState:
         return LabState(name, topo, layout, root, BirdOptions(**doc["birdOptions"]), list(doc["stopped"]))
     except FileNotFoundError as exc:
         raise InputError(f"no lab named {name!r} is running (no {path})", Location(field="--name")) from exc
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"lab state file is damaged: {exc}; `lab down` still cleans up", Location(str(path))) from exc
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise InputError(f"lab state file is damaged: {why}; `lab down` still cleans up", Location(str(path))) from exc
 
 
 def list_labs(root: Path | None = None) -> list[str]:
@@ -115,6 +116,11 @@ def lab_up(
         raise InputError(f"lab {name!r} is already up; `calicotool lab down --name {name}` first")
     options = options or BirdOptions()
     options.validate()
+    try:  # a state directory that cannot exist fails here, before any namespace or BIRD is started
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the lab state directory: {exc.strerror or exc}",
+                         Location(file=str(root), field="CALICOTOOL_LAB_DIR")) from None
     registry = nx.CleanupRegistry()
     try:
         layout = build_underlay(name, topo, registry, static_neighbours=static_neighbours)

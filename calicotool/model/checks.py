@@ -34,7 +34,12 @@ LOOSE_NAMES = {"IPAMHandle", "IPAMBlock", "BlockAffinity", "KubernetesNode"}
 
 def check_name(info: KindInfo, meta: dict[str, Any]) -> Iterator[Problem]:
     name = meta.get("name")
-    if not name or not isinstance(name, str):
+    if name is not None and name != "" and not isinstance(name, str):
+        hint = " (YAML reads unquoted on/off/yes/no/true/false as booleans: quote the name)" \
+            if isinstance(name, bool) else " (quote it)"
+        yield ("metadata", "name"), f"metadata.name must be a string, got {type(name).__name__} {name!r}{hint}"
+        return
+    if not name:
         yield ("metadata", "name"), "metadata.name is required"
         return
     if len(name) > 253:

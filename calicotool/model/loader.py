@@ -6,6 +6,7 @@ the CRD schemas happens here too, so a loaded Resource is one Calico would accep
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,9 @@ def parse_documents(text: str, file: str) -> list[tuple[dict[str, Any], Location
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(f"malformed JSON: {exc.msg}", Location(file=file, line=exc.lineno, column=exc.colno)) from None
+        except RecursionError:
+            raise InputError(f"JSON nested more than {yamlio.MAX_DEPTH} levels deep", Location(file=file)) from None
+        yamlio.check_depth(data, file)
         docs: list[tuple[int, int, Any]] = [(0, 1, data)]
     else:
         docs = list(yamlio.load_text(text, file))
@@ -72,6 +76,14 @@ def resource_from_document(doc: dict[str, Any], loc: Location, validate: bool = 
     for required in ("apiVersion", "kind"):
         if not doc.get(required):
             raise InputError(f"missing {required}", Location(loc.file, loc.document, loc.line, required))
+    for section in ("metadata", "spec", "status"):
+        if doc.get(section) is not None and not isinstance(doc[section], dict):
+            raise InputError(f"{section} must be a mapping, not {type(doc[section]).__name__}",
+                             Location(loc.file, loc.document, loc.line, section))
+    bad_number = _non_finite(doc)
+    if bad_number is not None:
+        raise InputError("not a finite number (NaN and infinity cannot be stored)",
+                         Location(loc.file, loc.document, loc.line, bad_number))
     res = Resource.from_dict(doc)
     try:
         res.info  # noqa: B018 - resolves apiVersion/kind or raises
@@ -84,6 +96,20 @@ def resource_from_document(doc: dict[str, Any], loc: Location, validate: bool = 
         if errors:
             raise ValidationFailed(errors)
     return res
+
+
+def _non_finite(doc: Any) -> str | None:
+    """The field path of the first NaN/infinite float in `doc` (JSON, etcd and the API server cannot hold one)."""
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return path
+        if isinstance(value, dict):
+            stack.extend((v, f"{path}.{k}" if path else str(k)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(value))
+    return None
 
 
 def load_text(text: str, file: str = "<stdin>", validate: bool = True) -> list[LoadedResource]:

@@ -43,6 +43,32 @@ MAX_EXPANDED_NODES = 1_000_000
 MAX_DEPTH = 200
 
 
+def needs_safe_parser(text: str | bytes) -> bool:
+    """True when `text` holds enough flow brackets to nest deeper than MAX_DEPTH. libyaml composes on the C
+    stack, so a crafted `[[[[...` crashes the process (SIGSEGV); the pure-Python loader raises RecursionError
+    instead, which load_text turns into a located error. Ordinary manifests never get near the threshold."""
+    if isinstance(text, bytes):
+        return text.count(b"[") + text.count(b"{") > MAX_DEPTH
+    return text.count("[") + text.count("{") > MAX_DEPTH
+
+
+def check_depth(value: Any, file: str | None = None, what: str = "JSON") -> None:
+    """check_node for data parsed elsewhere (json.loads): refuse nesting deeper than MAX_DEPTH, iteratively."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InputError(f"{what} nested more than {MAX_DEPTH} levels deep", Location(file=file))
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
+
+def _loader_for(text: str | bytes) -> Any:
+    return yaml.SafeLoader if needs_safe_parser(text) else _Loader
+
+
 def check_node(root: yaml.Node, file: str | None = None) -> None:
     """Refuse a composed document that is a YAML bomb, nests absurdly deep, or repeats a mapping key (kubectl
     rejects duplicate keys; silently keeping the last one hides mistakes). Iterative, so it cannot recurse."""
@@ -102,13 +128,15 @@ def load_text(text: str, file: str | None = None) -> Iterator[tuple[int, int, An
 
     Raises InputError with file:line:column on a syntax error."""
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        nodes = list(yaml.compose_all(text, Loader=_loader_for(text)))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
         col = mark.column + 1 if mark is not None else None
         problem = exc.problem or str(exc)
         raise InputError(f"malformed YAML: {problem}", Location(file=file, line=line, column=col)) from None
+    except RecursionError:
+        raise InputError(f"YAML nested more than {MAX_DEPTH} levels deep", Location(file=file)) from None
     except yaml.YAMLError as exc:
         raise InputError(f"malformed YAML: {exc}", Location(file=file)) from None
     constructor = _Loader("")
@@ -127,14 +155,14 @@ def load_text(text: str, file: str | None = None) -> Iterator[tuple[int, int, An
 
 def load_one(text: str | bytes) -> Any:
     """Fast path for files known to hold one document (the directory datastore's own files)."""
-    return yaml.load(text, Loader=_Loader)
+    return yaml.load(text, Loader=_loader_for(text))  # both are safe loaders
 
 
 def line_of(text: str, document: int, path: list[str | int]) -> int | None:
     """Best-effort line number of `path` (keys / list indexes) inside document `document` of `text`."""
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
-    except yaml.YAMLError:
+        nodes = list(yaml.compose_all(text, Loader=_loader_for(text)))
+    except (yaml.YAMLError, RecursionError):
         return None
     if document >= len(nodes) or nodes[document] is None:
         return None

@@ -33,9 +33,13 @@ STAGED_SINCE = (3, 30)  # staged policies came to Calico Open Source in 3.30
 def parse_version(text: str) -> tuple[int, int]:
     parts = text.lstrip("v").split(".")
     try:
-        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+        version = int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
     except ValueError:
         raise InputError(f"--calico-version {text!r}: expected MAJOR.MINOR, e.g. 3.31") from None
+    if version[0] != 3 or version[1] < 0:  # projectcalico.org/v3 resources are what Calico 3.x reads
+        raise InputError(f"--calico-version {text!r}: calicotool generates projectcalico.org/v3 resources for "
+                         "Calico 3.x (e.g. 3.31)")
+    return version
 
 
 @dataclass

@@ -149,6 +149,11 @@ def checked_flow(src: Endpoint, dst: Endpoint, spec: PortSpec, src_port: int | N
     if src_families and dst_families and not src_families & dst_families:
         raise InputError(f"--src {display_name(src)} is IPv{min(src_families)} and --dst {display_name(dst)} is "
                          f"IPv{min(dst_families)}: a flow stays within one IP version")
+    families = src_families | dst_families
+    wrong_icmp = {1: 6, 58: 4}.get(spec.protocol)  # ICMP is IPv4's, ICMPv6 is IPv6's
+    if wrong_icmp is not None and families == {wrong_icmp}:
+        raise InputError(f"--port {protocol_name(spec.protocol)} cannot flow between IPv{wrong_icmp} addresses; "
+                         f"use {'ICMPv6' if spec.protocol == 1 else 'ICMP'}")
     return flow_for(src, dst, spec, src_port)
 
 

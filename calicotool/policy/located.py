@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from calicotool.errors import InputError, Location
-from calicotool.model.yamlio import check_node
+from calicotool.model.yamlio import MAX_DEPTH, check_node, needs_safe_parser
 
 Origin = tuple[str, int]  # (file, 1-based line)
 FieldPath = tuple[str | int, ...]
@@ -88,7 +88,11 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]
     pass
 
 
-def _build(node: yaml.Node, loader: _Loader, file: str) -> Any:
+class _SafeLoader(yaml.SafeLoader):
+    """Pure Python: deep flow nesting raises RecursionError instead of crashing libyaml (see yamlio)."""
+
+
+def _build(node: yaml.Node, loader: yaml.SafeLoader, file: str) -> Any:
     line = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
@@ -117,7 +121,7 @@ def _build(node: yaml.Node, loader: _Loader, file: str) -> Any:
 def load_located(text: str, file: str) -> list[Any]:
     """Every non-empty document in `text`, as LocDict/LocList trees; malformed YAML -> located InputError."""
     try:
-        loader = _Loader(text)
+        loader = _SafeLoader(text) if needs_safe_parser(text) else _Loader(text)
         docs = []
         try:
             while loader.check_node():
@@ -135,6 +139,8 @@ def load_located(text: str, file: str) -> list[Any]:
         ) from None
     except yaml.YAMLError as exc:
         raise InputError(f"malformed YAML: {exc}", Location(file=file)) from None
+    except RecursionError:
+        raise InputError(f"YAML nested more than {MAX_DEPTH} levels deep", Location(file=file)) from None
     return [d for d in docs if d is not None]
 
 

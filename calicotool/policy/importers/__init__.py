@@ -28,7 +28,10 @@ def import_file(source: str, path: Path, namespace: str = "default") -> ImportRe
             result = import_k8s(docs, namespace)
         else:
             data = json.loads(text)
+            yamlio.check_depth(data, str(path))
             result = import_aws(data, namespace) if source == "aws" else import_gcp(data, namespace)
+    except RecursionError:
+        raise InputError("nested too deeply to be an export", Location(file=str(path))) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON: {exc.msg}", Location(file=str(path), line=exc.lineno, column=exc.colno)) \
             from None
