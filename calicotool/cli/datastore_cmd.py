@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from calicotool.cli.context import app_context
-from calicotool.cli.output import OutputFormat, OutputOption, render_data
+from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data
+from calicotool.datastore.factory import explain_spec
 
 app = typer.Typer(help="Inspect the selected Calico datastore.", no_args_is_help=True)
 
@@ -27,7 +28,12 @@ def check(ctx: typer.Context, output: OutputOption = OutputFormat.table) -> None
 
 
 @app.command()
-def which(ctx: typer.Context) -> None:
-    """Print the datastore calicotool would use, and why."""
+def which(ctx: typer.Context, output: OutputOption = OutputFormat.table) -> None:
+    """Print the datastore calicotool would use (stdout), and why (stderr; in -o json/yaml both)."""
     a = app_context(ctx)
-    typer.echo(a.datastore_spec())
+    spec, why = explain_spec(a.datastore, a.env.environ)
+    if output == OutputFormat.table:
+        print_text(a, spec)
+        a.info(f"chosen by {why}")
+    else:
+        render_data(a, {"datastore": spec, "source": why}, output)

@@ -14,23 +14,29 @@ DEFAULT_SPEC = "dir:./cluster"
 def resolve_spec(cli_value: str | None, environ: Mapping[str, str], cwd: Path | None = None) -> str:
     """--datastore, else CALICOTOOL_DATASTORE, else calicoctl's DATASTORE_TYPE/ETCD_ENDPOINTS/KUBECONFIG,
     else dir:./cluster."""
+    return explain_spec(cli_value, environ)[0]
+
+
+def explain_spec(cli_value: str | None, environ: Mapping[str, str]) -> tuple[str, str]:
+    """The datastore spec and the reason it was chosen (for `datastore which`)."""
     if cli_value:
-        return cli_value
+        return cli_value, "--datastore"
     if environ.get("CALICOTOOL_DATASTORE"):
-        return environ["CALICOTOOL_DATASTORE"]
+        return environ["CALICOTOOL_DATASTORE"], "$CALICOTOOL_DATASTORE"
     dtype = environ.get("DATASTORE_TYPE", "").strip().lower()
     if dtype in ("etcdv3", "etcd"):
         endpoints = environ.get("ETCD_ENDPOINTS", "http://127.0.0.1:2379")
-        return f"etcdv3:{endpoints}"
+        why = "$DATASTORE_TYPE=etcdv3 with $ETCD_ENDPOINTS" if environ.get("ETCD_ENDPOINTS") else "$DATASTORE_TYPE=etcdv3"
+        return f"etcdv3:{endpoints}", why
     if dtype == "kubernetes":
-        return "kubernetes"
+        return "kubernetes", "$DATASTORE_TYPE=kubernetes"
     if dtype:
         raise InputError(f"DATASTORE_TYPE={dtype!r} is not one of kubernetes, etcdv3")
     if environ.get("ETCD_ENDPOINTS"):
-        return f"etcdv3:{environ['ETCD_ENDPOINTS']}"
+        return f"etcdv3:{environ['ETCD_ENDPOINTS']}", "$ETCD_ENDPOINTS"
     if environ.get("KUBECONFIG"):
-        return "kubernetes"
-    return DEFAULT_SPEC
+        return "kubernetes", "$KUBECONFIG"
+    return DEFAULT_SPEC, "default (no --datastore, $CALICOTOOL_DATASTORE, $DATASTORE_TYPE, $ETCD_ENDPOINTS or $KUBECONFIG)"
 
 
 def parse_spec(spec: str) -> tuple[str, str]:
