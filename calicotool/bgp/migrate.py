@@ -16,13 +16,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from calicotool.bgp.inputs import read_snapshot
 from calicotool.bgp.layout import NodeLayout, current_layout
 from calicotool.bgp.mesh import plan_graph
-from calicotool.bgp.planner import plan_route_reflectors
 from calicotool.bgp.propagation import check_propagation
-from calicotool.bgp.reconcile import LOCK_NAME, ReconcileConfig, apply_changes, reconcile_once
-from calicotool.bgp.resources import PEER_PREFIX, plan_changes, with_node_layout
+from calicotool.bgp.reconcile import (
+    LOCK_NAME,
+    ReconcileConfig,
+    apply_changes,
+    read_and_plan,
+    read_cluster,
+    reconcile_once,
+)
+from calicotool.bgp.resources import PEER_PREFIX, with_node_layout
 from calicotool.bgp.sessions import pair, planned_sessions
 from calicotool.bgp.state import BgpNode
 from calicotool.bgp.status import STATUS_PREFIX, SessionCheck, SessionProgress, check_sessions, wait_established
@@ -107,9 +112,7 @@ def migrate_from_mesh(
     else:
         report.add("reconcile reflectors with the mesh still on", result.converged, result.stopped or
                    f"{result.writes} write(s)")
-    snap = read_snapshot(store, now, cfg.zone_label, cfg.rack_label, cfg.zone_label_explicit)
-    plan = plan_route_reflectors(snap.state, cfg.options)
-    left = plan_changes(plan, snap.nodes, snap.peers, snap.statuses)
+    snap, plan, left = read_and_plan(store, cfg, now)
     if not cfg.dry_run:
         report.add("store matches the plan", not len(left), f"{len(left)} change(s) outstanding")
     prop = check_propagation(plan_graph(plan))
@@ -142,7 +145,7 @@ def migrate_to_mesh(
     progress: SessionProgress | None = None,
 ) -> MigrationReport:
     report = MigrationReport("--to-mesh", dry_run=cfg.dry_run)
-    snap = read_snapshot(store, now, cfg.zone_label, cfg.rack_label, cfg.zone_label_explicit)
+    snap = read_cluster(store, cfg, now)
     conf = snap.bgp_configuration
     mesh_on = conf is None or conf.spec.get("nodeToNodeMeshEnabled", True)
     report.add("read BGPConfiguration", True, f"nodeToNodeMeshEnabled={mesh_on}")
@@ -163,7 +166,7 @@ def migrate_to_mesh(
         addresses = {n.name: n.address for n in speakers if n.address}
         reflectors = sorted(n.name for n in speakers if n.cluster_id and n.managed_reflector)
         for rr in reflectors:
-            fresh = read_snapshot(store, now, cfg.zone_label, cfg.rack_label, cfg.zone_label_explicit)
+            fresh = read_cluster(store, cfg, now)
             node = fresh.state.by_name()[rr]
             res = fresh.nodes.get(rr)
             if res is not None:
@@ -175,7 +178,7 @@ def migrate_to_mesh(
             report.add(f"reflector {rr} left its group and joined the mesh", check.ok or not cfg.wait,
                        f"{check.established}/{len(mesh)} mesh sessions up"
                        + ("" if cfg.wait else " (--no-wait: not required)"))
-        fresh = read_snapshot(store, now, cfg.zone_label, cfg.rack_label, cfg.zone_label_explicit)
+        fresh = read_cluster(store, cfg, now)
         teardown = _teardown_changes(fresh.state.nodes, fresh.nodes, fresh.peers, fresh.statuses)
         done = apply_changes(store, teardown)
         report.writes += len(done)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from calicotool.bgp.inputs import read_snapshot
+from calicotool.bgp.inputs import Snapshot, read_snapshot
 from calicotool.bgp.options import PlanOptions
 from calicotool.bgp.planner import RouteReflectorPlan, plan_route_reflectors
 from calicotool.bgp.resources import ChangeSet, plan_changes
@@ -71,6 +71,20 @@ class ReconcileResult:
         return self.sessions is not None and not self.sessions.ok
 
 
+def read_cluster(store: Store, cfg: ReconcileConfig, now: datetime | None = None) -> Snapshot:
+    """Read the cluster with the zone/rack labels `cfg` names."""
+    return read_snapshot(store, now, cfg.zone_label, cfg.rack_label, cfg.zone_label_explicit)
+
+
+def read_and_plan(
+    store: Store, cfg: ReconcileConfig, now: datetime | None = None
+) -> tuple[Snapshot, RouteReflectorPlan, ChangeSet]:
+    """Read the cluster, plan it with `cfg.options`, and compute the changes that would bring the store there."""
+    snap = read_cluster(store, cfg, now)
+    plan = plan_route_reflectors(snap.state, cfg.options)
+    return snap, plan, plan_changes(plan, snap.nodes, snap.peers, snap.statuses)
+
+
 def reconcile_once(
     store: Store,
     cfg: ReconcileConfig,
@@ -83,9 +97,7 @@ def reconcile_once(
     hears about every poll while waiting for sessions."""
     cfg.options.validate()
     with store.lock(LOCK_NAME, cfg.lock_ttl_seconds, cfg.lock_wait_seconds):
-        snap = read_snapshot(store, now, cfg.zone_label, cfg.rack_label, cfg.zone_label_explicit)
-        plan = plan_route_reflectors(snap.state, cfg.options)
-        changes = plan_changes(plan, snap.nodes, snap.peers, snap.statuses)
+        snap, plan, changes = read_and_plan(store, cfg, now)
         result = ReconcileResult(plan, changes, dry_run=cfg.dry_run, warnings=snap.warnings + plan.warnings)
         if snap.state.mesh_enabled:
             result.warnings.append(
@@ -115,7 +127,7 @@ def reconcile_once(
                     f"{cfg.timeout_seconds:g}s; old sessions kept"
                 )
                 return result
-        fresh = read_snapshot(store, now, cfg.zone_label, cfg.rack_label, cfg.zone_label_explicit)
+        fresh = read_cluster(store, cfg, now)
         again = plan_changes(plan, fresh.nodes, fresh.peers, fresh.statuses, state=fresh.state)
         if again.make:
             result.pending = len(again)

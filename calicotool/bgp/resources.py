@@ -57,13 +57,7 @@ def desired_peers(plan: RouteReflectorPlan) -> list[Resource]:
 
 def node_resource(node: BgpNode) -> Resource:
     """A Calico Node resource for a node known only from a topology file (name, labels, BGP spec)."""
-    bgp: dict[str, object] = {}
-    if node.ipv4:
-        bgp["ipv4Address"] = node.ipv4
-    if node.as_number is not None:
-        bgp["asNumber"] = node.as_number
-    if node.cluster_id:
-        bgp["routeReflectorClusterID"] = node.cluster_id
+    bgp = node.bgp_spec()
     return Resource.new("Node", node.name, {"bgp": bgp} if bgp else {}, labels=dict(node.labels))
 
 

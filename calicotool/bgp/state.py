@@ -56,6 +56,17 @@ class BgpNode:
         """The IPv4 address without prefix length."""
         return self.ipv4.split("/")[0] if self.ipv4 else None
 
+    def bgp_spec(self) -> dict[str, object]:
+        """The fields of a Calico Node's `spec.bgp` this node has (what a topology file's `bgp:` also holds)."""
+        bgp: dict[str, object] = {}
+        if self.ipv4:
+            bgp["ipv4Address"] = self.ipv4
+        if self.as_number is not None:
+            bgp["asNumber"] = self.as_number
+        if self.cluster_id:
+            bgp["routeReflectorClusterID"] = self.cluster_id
+        return bgp
+
     @property
     def reflector_groups(self) -> tuple[str, ...]:
         """Groups this node currently reflects for (calicotool-managed labels only)."""

@@ -59,16 +59,7 @@ class _Doc:
         self.file = file
         self.lines: dict[tuple[Any, ...], int] = {}
         try:
-            loader = yaml.SafeLoader(text)
-            try:
-                node = loader.get_single_node()
-                if node is not None:
-                    yamlio.check_node(node, file)  # alias bombs, absurd nesting, duplicate keys
-                self.data = loader.construct_document(node) if node is not None else None
-            finally:
-                loader.dispose()
-        except RecursionError:
-            raise InputError("YAML nested too deeply", Location(file=file)) from None
+            node, self.data = yamlio.load_single(text, file)  # also refuses alias bombs, nesting, duplicate keys
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
@@ -293,13 +284,7 @@ def topology_document(state: ClusterState, name: str = "") -> dict[str, Any]:
         d: dict[str, Any] = {"name": n.name, "zone": n.zone, "rack": n.rack}
         if n.labels:
             d["labels"] = dict(sorted(n.labels.items()))
-        bgp: dict[str, Any] = {}
-        if n.ipv4:
-            bgp["ipv4Address"] = n.ipv4
-        if n.as_number is not None:
-            bgp["asNumber"] = n.as_number
-        if n.cluster_id:
-            bgp["routeReflectorClusterID"] = n.cluster_id
+        bgp = n.bgp_spec()
         if bgp:
             d["bgp"] = bgp
         d["ready"] = n.ready

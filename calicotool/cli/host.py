@@ -14,8 +14,9 @@ import typer
 from calicotool.cli.context import app_context
 from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, to_yaml_documents
 from calicotool.errors import Findings, InputError
-from calicotool.overlay import dns, hostops
-from calicotool.overlay import enroll as enrollment
+from calicotool.overlay import dns
+
+# hostops/enroll are imported inside the commands: they load pyroute2 (~0.1 s), which no other command needs.
 
 app = typer.Typer(help="Enroll non-Kubernetes hosts into the Calico overlay.", no_args_is_help=True)
 
@@ -41,6 +42,8 @@ def enroll_cmd(
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Enroll NAME: claim IPAM, register Node + HostEndpoint, program vxlan.calico/tunl0. Idempotent."""
+    from calicotool.overlay import enroll as enrollment
+
     app = app_context(ctx)
     req = enrollment.EnrollRequest(name, address, interface, mode, enrollment.parse_labels(labels or []), netns,
                                    pool, dry_run, forwarding)
@@ -66,6 +69,8 @@ def enroll_cmd(
 @app.command("status")
 def status_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, output: OutputOption = OutputFormat.table) -> None:
     """Compare the datastore with the kernel; exit 1 on drift."""
+    from calicotool.overlay import hostops
+
     app = app_context(ctx)
     report = hostops.status(app.store(), name, netns)
     data: dict[str, Any] = {"name": name, "drift": report.drift, "datastoreProblems": report.datastore_problems,
@@ -90,6 +95,8 @@ def status_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, output:
 def sync_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, dry_run: DryRunOption = False,
              output: OutputOption = OutputFormat.table) -> None:
     """Re-read remote nodes and blocks; write only the difference to the kernel."""
+    from calicotool.overlay import hostops
+
     app = app_context(ctx)
     result = hostops.sync(app.store(), name, netns, dry_run=dry_run)
     if output != OutputFormat.table:
@@ -105,6 +112,8 @@ def sync_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, dry_run: 
 @app.command("unenroll")
 def unenroll_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, output: OutputOption = OutputFormat.table) -> None:
     """Remove everything enrollment created and release the host's addresses."""
+    from calicotool.overlay import hostops
+
     app = app_context(ctx)
     result = hostops.unenroll(app.store(), name, netns)
     if output != OutputFormat.table:
@@ -118,6 +127,8 @@ def unenroll_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, outpu
 @app.command("list")
 def list_cmd(ctx: typer.Context, output: OutputOption = OutputFormat.table) -> None:
     """Enrolled hosts."""
+    from calicotool.overlay import hostops
+
     app = app_context(ctx)
     hosts = hostops.list_hosts(app.store())
     rows = [(h.name, h.underlay, h.interface, h.mode, h.tunnel_ip, h.host_ip,
@@ -139,6 +150,8 @@ def dns_cmd(
     domain: Annotated[str, typer.Option("--domain", help="Cluster domain.")] = dns.DEFAULT_DOMAIN,
 ) -> None:
     """Print name-resolution config: CoreDNS hosts block, Service+EndpointSlice, or the host's resolver snippet."""
+    from calicotool.overlay import hostops
+
     app = app_context(ctx)
     dns.check_options(style, zone, namespace, domain, cluster_dns or [])
     if style in ("resolver", "resolv.conf"):

@@ -20,6 +20,7 @@ from calicotool.errors import Findings, InputError, Location
 
 if TYPE_CHECKING:
     from calicotool.bgp.progress import SessionWaitProgress
+    from calicotool.bgp.reconcile import ReconcileConfig
     from calicotool.bgp.report import TableView
 
 app = typer.Typer(help="Route-reflector autoscaling: plan, reconcile, migrate.", no_args_is_help=True)
@@ -159,7 +160,7 @@ Timeout = Annotated[str, typer.Option("--timeout", help="How long to wait for Es
 def _reconcile_config(
     opts: PlanOptions, max_changes: int | None, dry_run: bool, wait: bool, timeout: str, zone_label: str | None,
     rack_label: str,
-) -> object:
+) -> ReconcileConfig:
     from calicotool.bgp.reconcile import ReconcileConfig
 
     if max_changes is not None and max_changes < 1:
@@ -202,7 +203,7 @@ def reconcile_cmd(
     --dry-run when there is anything to change; a run that stopped at --max-changes exits 0 (the next continues).
     --interval (sidecar): one line per run on stdout (one JSON object per line with -o json), datastore errors
     are logged and retried at the next interval, SIGTERM ends the loop cleanly (exit 0)."""
-    from calicotool.bgp.reconcile import ReconcileConfig, reconcile_once
+    from calicotool.bgp.reconcile import reconcile_once
     from calicotool.bgp.runlog import reconcile_record, reconcile_tables
     from calicotool.bgp.sidecar import Stopped, stop_aware_sleep
     from calicotool.bgp.workflow import changes_yaml
@@ -214,7 +215,6 @@ def reconcile_cmd(
     opts = build_options(ratio, min_, max_, k, budget, max_imbalance, damping, demote_after, candidate_label,
                          exclude_label, hysteresis)
     cfg = _reconcile_config(opts, max_changes, dry_run, wait, timeout, zone_label, rack_label)
-    assert isinstance(cfg, ReconcileConfig)
     progress = _progress(app_ctx)
     if interval is not None:
         pause = parse_duration(interval, "--interval")
@@ -276,17 +276,15 @@ def _progress(app_ctx: AppContext) -> SessionWaitProgress:
 
 
 def _reconcile_loop(
-    app_ctx: AppContext, cfg: object, pause: float, output: OutputFormat, iterations: int | None,
+    app_ctx: AppContext, cfg: ReconcileConfig, pause: float, output: OutputFormat, iterations: int | None,
     progress: SessionWaitProgress,
 ) -> None:
     import json
 
-    from calicotool.bgp.reconcile import ReconcileConfig
     from calicotool.bgp.runlog import run_line
     from calicotool.bgp.sidecar import run_loop
     from calicotool.cli.output import to_yaml
 
-    assert isinstance(cfg, ReconcileConfig)
     stop = threading.Event()
 
     def emit(record: dict[str, object]) -> None:
@@ -336,7 +334,6 @@ def migrate_cmd(
     Use the same planner options as the reconcile CronJob, or its next run reshuffles what migrate set up.
     Exit 1 when a check fails (the steps so far are printed; nothing after the failed check is written)."""
     from calicotool.bgp.migrate import MigrationFailed, MigrationReport, migrate_from_mesh, migrate_to_mesh
-    from calicotool.bgp.reconcile import ReconcileConfig
 
     if from_mesh == to_mesh:
         raise InputError("give exactly one of --from-mesh or --to-mesh")
@@ -344,7 +341,6 @@ def migrate_cmd(
     opts = build_options(ratio, min_, max_, k, budget, max_imbalance, damping, demote_after, candidate_label,
                          exclude_label, hysteresis)
     cfg = _reconcile_config(opts, None, dry_run, wait, timeout, zone_label, rack_label)
-    assert isinstance(cfg, ReconcileConfig)
     store = app_ctx.store()
     progress = _progress(app_ctx)
     failed: MigrationFailed | None = None

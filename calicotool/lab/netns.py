@@ -31,20 +31,18 @@ API (``ns`` is a namespace name under /run/netns; ``None`` means the caller's ow
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
 import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyroute2 import IPRoute
 from pyroute2 import netns as _pr_netns
-from pyroute2.netlink.exceptions import NetlinkError
 
 from calicotool.errors import HostError
+from calicotool.lab.nlsocket import lookup_index as _index
+from calicotool.lab.nlsocket import netlink
 from calicotool.lab.nsexec import (
     NETNS_RUN_DIR,
     get_sysctl,
@@ -55,6 +53,15 @@ from calicotool.lab.nsexec import (
     run_in_netns,
     set_sysctl,
     stop_process,
+)
+from calicotool.lab.nsroutes import (
+    NeighbourEntry,
+    RouteEntry,
+    add_address,
+    add_neighbour,
+    add_route,
+    neighbours,
+    routes,
 )
 
 __all__ = [
@@ -97,9 +104,6 @@ __all__ = [
 ]
 
 NETNS_PREFIX = "ct-"
-_RT_PROTO = {2: "kernel", 3: "boot", 4: "static", 12: "bird"}
-_RT_TYPE = {1: "unicast", 6: "blackhole", 7: "unreachable", 8: "prohibit"}
-_RT_TYPE_BY_NAME = {v: k for k, v in _RT_TYPE.items()}
 
 
 # ---------------------------------------------------------------- cleanup registry
@@ -193,23 +197,6 @@ def delete_netns(name: str) -> bool:
     return True
 
 
-@contextmanager
-def netlink(ns: str | None) -> Iterator[IPRoute]:
-    """An IPRoute socket inside ``ns`` (never creates the namespace by accident)."""
-    try:
-        ipr = IPRoute() if ns is None else IPRoute(netns=ns, flags=0)
-    except FileNotFoundError as exc:
-        raise HostError(f"netns {ns!r} does not exist") from exc
-    except OSError as exc:
-        raise HostError(f"cannot open netlink in netns {ns!r}: {exc}") from exc
-    try:
-        yield ipr
-    except NetlinkError as exc:
-        raise HostError(f"netlink in netns {ns or '(host)'}: {exc}") from exc
-    finally:
-        ipr.close()
-
-
 # ---------------------------------------------------------------- links
 
 
@@ -219,13 +206,6 @@ class VethPair:
     if_a: str
     ns_b: str | None
     if_b: str
-
-
-def _index(ipr: IPRoute, ns: str | None, ifname: str) -> int:
-    found = ipr.link_lookup(ifname=ifname)
-    if not found:
-        raise HostError(f"no link {ifname!r} in netns {ns or '(host)'}")
-    return int(found[0])
 
 
 def _check_ifname(ifname: str) -> None:
@@ -326,79 +306,3 @@ def delete_link(ns: str | None, ifname: str) -> bool:
             return False
         ipr.link("del", index=found[0])
     return True
-
-
-# ---------------------------------------------------------------- addresses, routes, neighbours
-
-
-@dataclass(frozen=True)
-class RouteEntry:
-    dst: str
-    gateway: str | None
-    ifname: str | None
-    proto: str
-    type: str
-
-
-def add_address(ns: str | None, ifname: str, cidr: str) -> None:
-    iface = ipaddress.ip_interface(cidr)
-    with netlink(ns) as ipr:
-        ipr.addr("add", index=_index(ipr, ns, ifname), address=str(iface.ip), prefixlen=iface.network.prefixlen)
-
-
-def add_route(ns: str | None, dst: str, *, gateway: str | None = None, ifname: str | None = None, kind: str = "unicast") -> None:
-    net = ipaddress.ip_network(dst)
-    spec: dict[str, Any] = {"dst": str(net.network_address), "dst_len": net.prefixlen, "type": _RT_TYPE_BY_NAME[kind]}
-    if gateway:
-        spec["gateway"] = gateway
-    with netlink(ns) as ipr:
-        if ifname:
-            spec["oif"] = _index(ipr, ns, ifname)
-        ipr.route("add", **spec)
-
-
-def add_neighbour(ns: str | None, ifname: str, ip: str, lladdr: str, *, permanent: bool = True) -> None:
-    """A static ARP entry. Permanent entries skip neighbour GC, whose table the namespaces share."""
-    with netlink(ns) as ipr:
-        state = 0x80 if permanent else 0x40  # NUD_PERMANENT / NUD_NOARP
-        ipr.neigh("replace", dst=ip, lladdr=lladdr, ifindex=_index(ipr, ns, ifname), state=state)
-
-
-@dataclass(frozen=True)
-class NeighbourEntry:
-    ip: str
-    lladdr: str | None
-    ifname: str | None
-    permanent: bool
-
-
-def neighbours(ns: str | None) -> list[NeighbourEntry]:
-    """The IPv4 neighbour (ARP) table of ``ns``."""
-    with netlink(ns) as ipr:
-        names = {link["index"]: link.get("ifname") for link in ipr.get_links()}
-        return [
-            NeighbourEntry(n.get("NDA_DST"), n.get("NDA_LLADDR"), names.get(n["ifindex"]), bool(n["state"] & 0x80))
-            for n in ipr.get_neighbours(family=2)
-        ]
-
-
-def routes(ns: str | None) -> list[RouteEntry]:
-    """The IPv4 main routing table of ``ns``."""
-    out: list[RouteEntry] = []
-    with netlink(ns) as ipr:
-        names = {link["index"]: link.get("ifname") for link in ipr.get_links()}
-        for r in ipr.get_routes(family=2, table=254):
-            dst = r.get("RTA_DST") or "0.0.0.0"
-            gateway = r.get("RTA_GATEWAY")
-            if gateway is None and r.get("RTA_MULTIPATH"):
-                gateway = r.get("RTA_MULTIPATH")[0].get("RTA_GATEWAY")
-            out.append(
-                RouteEntry(
-                    dst=f"{dst}/{r['dst_len']}",
-                    gateway=gateway,
-                    ifname=names.get(r.get("RTA_OIF")),
-                    proto=_RT_PROTO.get(r["proto"], str(r["proto"])),
-                    type=_RT_TYPE.get(r["type"], str(r["type"])),
-                )
-            )
-    return out

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from calicotool.errors import InputError, Location
 from calicotool.lab.from_plan import plan_cluster, synthetic_cluster, topology_from_graph, topology_from_plan
 from calicotool.lab.topology import LabTopology
-from calicotool.lab.topology_io import KIND, load_topology_file
+from calicotool.lab.topology_io import KIND, topology_from_dict
+from calicotool.model import yamlio
 
 if TYPE_CHECKING:
     from calicotool.bgp.state import ClusterState
@@ -37,13 +38,14 @@ def lab_topology(
 ) -> LabTopology:
     if (path is None) == (nodes is None):
         raise InputError("give exactly one of --topology FILE or --nodes N", Location(field="--topology"))
-    if path is not None and _is_lab_file(path):
+    lab_doc = _lab_document(path) if path is not None else None
+    if lab_doc is not None:
         if rr != RrMode.current:
             raise InputError(
                 f"--rr {rr.value} needs a cluster topology; a {KIND} file fixes its sessions",
                 Location(file=str(path), field="--rr"),
             )
-        topo = load_topology_file(path)
+        topo = topology_from_dict(lab_doc, source=str(path))
     else:
         if nodes is not None and not 2 <= nodes <= MAX_LAB_NODES:
             raise InputError(f"--nodes must be 2..{MAX_LAB_NODES}, got {nodes}", Location(field="--nodes"))
@@ -65,15 +67,21 @@ def lab_topology(
     return topo
 
 
-def _is_lab_file(path: Path) -> bool:
+def _lab_document(path: Path) -> Any:
+    """The parsed file when it is a LabTopology, else None (a cluster topology, or a file the cluster loader
+    reports on with its own location). Read and parsed once: a lab file is built from this document."""
     try:
-        doc = yaml.safe_load(path.read_bytes().decode("utf-8"))
+        text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:  # neither loader can read it; say so here, located
         raise InputError(f"cannot read topology: not UTF-8 text ({exc.reason} at byte {exc.start})",
                          Location(file=str(path))) from None
-    except (OSError, yaml.YAMLError):
-        return False  # let the chosen loader report it with its location
-    return isinstance(doc, dict) and doc.get("kind") == KIND
+    except OSError:
+        return None  # let the cluster loader report it with its location
+    try:
+        _, doc = yamlio.load_single(text, str(path))
+    except yaml.YAMLError:
+        return None
+    return doc if isinstance(doc, dict) and doc.get("kind") == KIND else None
 
 
 def _cluster(path: Path | None, nodes: int | None, zones: int) -> ClusterState:

@@ -35,6 +35,7 @@ from calicotool.lab.topology import (
     underlay_address,
     validate_topology,
 )
+from calicotool.model import yamlio
 
 KIND = "LabTopology"
 
@@ -55,7 +56,7 @@ def topology_to_dict(topo: LabTopology) -> dict[str, Any]:
 
 def load_topology_file(path: Path) -> LabTopology:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        _, doc = yamlio.load_single(path.read_text(encoding="utf-8"), str(path))
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) else f"not UTF-8 text ({exc.reason} at byte {exc.start})"
         raise InputError(f"cannot read topology: {why}", Location(file=str(path))) from None

@@ -153,6 +153,24 @@ def load_text(text: str, file: str | None = None) -> Iterator[tuple[int, int, An
         yield index, node.start_mark.line + 1, doc
 
 
+def load_single(text: str, file: str | None = None) -> tuple[yaml.Node | None, Any]:
+    """(node, data) of the one document in `text`, for hand-written files that report errors by line (topology
+    files). Composes with the pure-Python loader, then refuses what check_node refuses. Syntax errors propagate
+    as yaml.YAMLError for the caller to word; nesting that exhausts the parser becomes a located InputError."""
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None, None
+            check_node(node, file)
+            return node, loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except RecursionError:
+        raise InputError("YAML nested too deeply", Location(file=file)) from None
+
+
 def load_one(text: str | bytes) -> Any:
     """Fast path for files known to hold one document (the directory datastore's own files)."""
     return yaml.load(text, Loader=_loader_for(text))  # both are safe loaders

@@ -8,7 +8,7 @@ from pathlib import Path
 from calicotool.errors import InputError, Location
 from calicotool.model import yamlio
 from calicotool.policy.importers.aws import import_aws
-from calicotool.policy.importers.common import ImportResult
+from calicotool.policy.importers.builder import ImportResult
 from calicotool.policy.importers.gcp import import_gcp
 from calicotool.policy.importers.k8s import import_k8s
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from calicotool.errors import InputError
-from calicotool.policy.importers.common import ImportResult, RuleSetBuilder, dns_label
+from calicotool.policy.importers.builder import ImportResult, RuleSetBuilder, dns_label
 
 LABEL_PREFIX = "security-groups.aws"
 PROTOCOLS = {"tcp": "TCP", "udp": "UDP", "icmp": "ICMP", "icmpv6": "ICMPv6", "sctp": "SCTP",

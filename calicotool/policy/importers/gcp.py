@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from calicotool.errors import InputError
-from calicotool.policy.importers.common import ImportResult, RuleSetBuilder, dns_label, quote
+from calicotool.policy.importers.builder import ImportResult, RuleSetBuilder, dns_label, quote
 
 PROTOCOLS = {"tcp": "TCP", "udp": "UDP", "icmp": "ICMP", "sctp": "SCTP", "ipv6-icmp": "ICMPv6",
              "esp": 50, "ah": 51, "ipip": 4, "gre": 47}

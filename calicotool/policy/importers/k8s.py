@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from calicotool.errors import InputError
-from calicotool.policy.importers.common import ImportResult, RuleSetBuilder, dns_label, quote
+from calicotool.policy.importers.builder import ImportResult, RuleSetBuilder, dns_label, quote
 
 OPS = {"In": "in", "NotIn": "not in"}
 
