@@ -46,8 +46,10 @@ def kubeconfig_paths(environ: Mapping[str, str]) -> list[str]:
 
 def _configuration() -> Configuration:
     cfg = Configuration()
-    # One quick reconnect on connection failures, never a replay of a request the server may have seen.
-    cfg.retries = urllib3.util.Retry(total=1, connect=1, read=0, status=0, other=0, redirect=0, backoff_factor=0.05)
+    # One quick reconnect on connection failures, never a replay of a request the server may have seen; 429s are
+    # resent by KubeApi (any verb, after Retry-After), so urllib3 must not consume them itself.
+    cfg.retries = urllib3.util.Retry(total=1, connect=1, read=0, status=0, other=0, redirect=0, backoff_factor=0.05,
+                                     respect_retry_after_header=False)
     return cfg
 
 

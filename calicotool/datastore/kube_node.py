@@ -10,6 +10,7 @@ records which labels were inherited, so writing the Node back never copies them 
 from __future__ import annotations
 
 import copy
+import hashlib
 import ipaddress
 import json
 import re
@@ -194,3 +195,11 @@ def merge_calico_node_into_kube(res: Resource, node: dict[str, Any]) -> dict[str
         meta["resourceVersion"] = res.resource_version
     meta.pop("managedFields", None)
     return out
+
+
+def node_fingerprint(node: dict[str, Any]) -> str:
+    """A digest of a Node minus what changes without anyone editing it: status (the kubelet's heartbeats) and
+    the bookkeeping resourceVersion/managedFields. Equal fingerprints = nobody changed its metadata or spec."""
+    meta = {k: v for k, v in (node.get("metadata") or {}).items() if k not in ("resourceVersion", "managedFields")}
+    text = json.dumps({"metadata": meta, "spec": node.get("spec") or {}}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from calicotool.datastore.base import BatchResult, Change, Op, StoreInfo
-from calicotool.datastore.kube_api import KubeApi, Query
+from calicotool.datastore.kube_api import KubeApi, Query, http_status
 from calicotool.datastore.kube_config import resolve_cluster
 from calicotool.datastore.kube_convert import (
     NODE_ENDPOINT,
@@ -37,7 +37,7 @@ from calicotool.datastore.kube_convert import (
     v3_endpoint,
 )
 from calicotool.datastore.kube_lock import LeaseLock
-from calicotool.datastore.kube_node import calico_node_from_kube, merge_calico_node_into_kube
+from calicotool.datastore.kube_node import calico_node_from_kube, merge_calico_node_into_kube, node_fingerprint
 from calicotool.datastore.labelselector import parse_label_selector
 from calicotool.errors import AlreadyExists, CalicotoolError, Conflict, InputError, NotFound, Unavailable
 from calicotool.model.kinds import CALICO_CRD_V1, CALICO_V3, KindInfo, kind_info
@@ -69,6 +69,9 @@ class KubeStore:
         self.conflict_retries = conflict_retries
         self.backoff = backoff
         self.sleep = sleep
+        # Node name -> (resourceVersion, fingerprint) of the core/v1 Node as last handed out: lets a guarded Node
+        # update go through when only the kubelet's status moved on since (see update).
+        self._seen_nodes: dict[str, tuple[str, str]] = {}
 
     @classmethod
     def from_spec(cls, context: str | None, environ: Mapping[str, str]) -> KubeStore:
@@ -84,13 +87,20 @@ class KubeStore:
 
     # -- where each kind lives ------------------------------------------------------------------------------------
     def storage_for(self, info: KindInfo) -> tuple[Endpoint, str]:
-        """(endpoint, storage tag) for a kind: CORE for Node kinds, else the served Calico API version."""
+        """(endpoint, storage tag) for a kind: CORE for Node kinds; IPAM kinds in the v1 CRDs when they exist;
+        else projectcalico.org/v3 when served, else the v1 CRDs."""
         if info.name in ("Node", "KubernetesNode"):
             return NODE_ENDPOINT, CORE
+        ep = v1_endpoint(info)
+        if info.ipam:
+            # Calico IPAM always works on the crd.projectcalico.org/v1 objects; the Calico API server does not
+            # serve IPAM blocks and handles and serves block affinities read-only. Native v3 CRDs replace v1.
+            v1 = self.api.served(CALICO_CRD_V1)
+            if v1 is not None and ep.plural in v1:
+                return ep, CALICO_CRD_V1
         v3 = self.api.served(CALICO_V3)
         if v3 is not None and info.plural in v3:
             return v3_endpoint(info), CALICO_V3
-        ep = v1_endpoint(info)
         v1 = self.api.served(CALICO_CRD_V1)
         if v1 is not None and ep.plural in v1:
             return ep, CALICO_CRD_V1
@@ -100,6 +110,9 @@ class KubeStore:
         )
 
     def _decode(self, obj: dict[str, Any], info: KindInfo, storage: str) -> Resource:
+        if storage == CORE:
+            meta = obj.get("metadata") or {}
+            self._seen_nodes[str(meta.get("name", ""))] = (str(meta.get("resourceVersion", "")), node_fingerprint(obj))
         if info.name == "Node":
             return calico_node_from_kube(obj)
         if info.name == "KubernetesNode":
@@ -164,7 +177,7 @@ class KubeStore:
                     if not token:
                         return items
             except Unavailable as exc:
-                if attempt == 2 or "410" not in exc.message:
+                if attempt == 2 or http_status(exc) != 410:
                     raise
         return []
 
@@ -194,22 +207,26 @@ class KubeStore:
         namespace = self._namespace(info, resource.namespace)
         label = self._label(info, resource.name, namespace)
         guarded = resource.resource_version is not None
-        attempts = 1 if guarded else self.conflict_retries + 1
+        nodes = info.name in ("Node", "KubernetesNode")
+        attempts = 1 if guarded and not nodes else self.conflict_retries + 1
+        expected = resource.resource_version  # the caller's version; for Nodes it may move past status-only changes
         delay = self.backoff[0]
         for attempt in range(attempts):
             if guarded and info.name != "Node":
                 # The server checks the resourceVersion itself: no read needed.
                 current: dict[str, Any] = {}
                 ep, storage = self.storage_for(info)
-                current_rv = str(resource.resource_version)
+                current_rv = str(expected)
             else:
                 current, ep, storage = self._get_raw(info, resource.name, namespace)
                 current_rv = str((current.get("metadata") or {}).get("resourceVersion") or "")
-            if guarded and resource.resource_version != current_rv:
-                raise Conflict(
-                    f"{label} was changed by someone else (resourceVersion {resource.resource_version} is stale, "
-                    f"now {current_rv}): re-read and retry"
-                )
+            if guarded and expected != current_rv:
+                if not self._status_moved_only(resource.name, expected, current):
+                    raise Conflict(
+                        f"{label} was changed by someone else (resourceVersion {resource.resource_version} is stale, "
+                        f"now {current_rv}): re-read and retry"
+                    )
+                expected = current_rv
             doc = resource.with_resource_version(current_rv)
             if namespace:
                 doc.metadata["namespace"] = namespace
@@ -221,6 +238,13 @@ class KubeStore:
                 name = backend_name(info.kind, resource.name, storage)
                 updated = self.api.request("PUT", ep.path(namespace, name), body=body)
             except Conflict as exc:
+                if guarded and info.name == "KubernetesNode":
+                    fresh, _, _ = self._get_raw(info, resource.name, namespace)
+                    if self._status_moved_only(resource.name, expected, fresh):
+                        expected = str(fresh["metadata"]["resourceVersion"])
+                        continue
+                elif guarded and info.name == "Node" and attempt + 1 < attempts:
+                    continue  # re-read at the top: status-only drift goes on, anything else is a Conflict there
                 if guarded:
                     raise Conflict(f"{label} was changed by someone else: {exc.message}") from None
                 if attempt + 1 < attempts:
@@ -231,6 +255,13 @@ class KubeStore:
                 raise NotFound(f"{label} not found") from None
             return self._decode(updated, info, storage)
         raise Conflict(f"{label}: gave up after {attempts} conflicting writes (others keep changing it)")
+
+    def _status_moved_only(self, name: str, expected: str | None, current: dict[str, Any]) -> bool:
+        """True when the Node `name` at version `expected` (as this store handed it out) differs from `current`
+        only in status: the kubelet reports status every few seconds to minutes, and a write of metadata/spec
+        (labels, annotations, taints) cannot lose that, since a PUT to the Node ignores status."""
+        seen = self._seen_nodes.get(name)
+        return seen is not None and seen[0] == expected and seen[1] == node_fingerprint(current)
 
     def delete(
         self, kind: str, name: str, namespace: str | None = None, resource_version: str | None = None
@@ -294,9 +325,16 @@ class KubeStore:
             yield
 
     def check(self) -> StoreInfo:
+        """Reachability, the Calico API group in use and Calico's version. Unavailable (exit 3) when the server
+        serves no Calico API at all, or when the Calico API server is registered but down."""
         version = self.api.version()
         v3, v1 = self.api.served(CALICO_V3), self.api.served(CALICO_CRD_V1)
-        group = CALICO_V3 if v3 else CALICO_CRD_V1 if v1 else ""
+        if not v3 and not v1:
+            raise Unavailable(
+                f"Kubernetes API server at {self.api.where} ({version.get('gitVersion') or 'unknown version'}) serves "
+                f"neither {CALICO_V3} nor {CALICO_CRD_V1}: Calico is not installed in this cluster"
+            )
+        group = CALICO_V3 if v3 else CALICO_CRD_V1
         details: dict[str, Any] = {
             "server_version": version.get("gitVersion", ""),
             "source": self.source,
@@ -305,14 +343,11 @@ class KubeStore:
             "lock_namespace": self.lock_namespace,
         }
         calico_version = None
-        if group:
-            try:
-                info = self.get("ClusterInformation", "default")
-                calico_version = info.spec.get("calicoVersion") or None
-            except NotFound:
-                details["note"] = "no ClusterInformation 'default' yet (calico-node has not started)"
-        else:
-            details["problem"] = f"the server serves neither {CALICO_V3} nor {CALICO_CRD_V1}: is Calico installed?"
+        try:
+            info = self.get("ClusterInformation", "default")
+            calico_version = info.spec.get("calicoVersion") or None
+        except NotFound:
+            details["note"] = "no ClusterInformation 'default' yet (calico-node has not started)"
         return StoreInfo("kubernetes", self.api.where, group, calico_version, details)
 
     def close(self) -> None:

@@ -29,6 +29,7 @@ class KubeStoreFactory:
     def __call__(self, **overrides: Any) -> KubeStore:
         store = KubeStore.from_spec(None, self.environ)
         store.sleep = lambda _s: None  # conflict backoff without wall-clock waits in tests
+        store.api.sleep = lambda _s: None  # and 429 Retry-After waits
         for key, value in overrides.items():
             setattr(store, key, value)
         self._stores.append(store)

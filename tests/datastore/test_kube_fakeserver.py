@@ -109,7 +109,9 @@ def test_bad_requests(both: FakeKubeServer) -> None:
     assert requests.post(both.url + NP, json=wrong_kind, timeout=5).status_code == 400
     with_rv = _np("default.y")
     with_rv["metadata"]["resourceVersion"] = "5"
-    assert requests.post(both.url + NP, json=with_rv, timeout=5).status_code == 400
+    refused = requests.post(both.url + NP, json=with_rv, timeout=5)  # a storage-layer error: 500, no reason
+    assert refused.status_code == 500 and "reason" not in refused.json()
+    assert "resourceVersion should not be set" in refused.json()["message"]
     other_ns = "/apis/crd.projectcalico.org/v1/namespaces/nope/networkpolicies"
     r = requests.post(both.url + other_ns, json=_np("default.z"), timeout=5)
     assert r.status_code == 404 and 'namespaces "nope" not found' in r.json()["message"]
@@ -153,7 +155,7 @@ def test_pagination_is_a_consistent_snapshot(both: FakeKubeServer) -> None:
         names += [i["metadata"]["name"] for i in page["items"]]
         token = page["metadata"].get("continue")
     assert names == [f"default.p{i}" for i in range(7)]
-    expired = requests.get(both.url + NP, params={"limit": 3, "continue": "bm9wZQ=="}, timeout=5)
+    expired = requests.get(both.url + NP, params={"limit": "3", "continue": "bm9wZQ=="}, timeout=5)
     assert expired.status_code == 410 and expired.json()["reason"] == "Expired"
 
 
@@ -162,6 +164,35 @@ def test_core_list_items_have_no_type_meta(both: FakeKubeServer) -> None:
     doc = requests.get(both.url + "/api/v1/nodes", timeout=5).json()
     assert doc["kind"] == "NodeList" and doc["items"][0]["metadata"]["name"] == "n1"
     assert "kind" not in doc["items"][0]
+    # The Calico API server is typed too; custom resources (v1 CRDs, native v3 CRDs) keep their type meta.
+    both.put("projectcalico.org/v3", "globalnetworkpolicies", {"apiVersion": "projectcalico.org/v3",
+             "kind": "GlobalNetworkPolicy", "metadata": {"name": "g"}, "spec": {}})
+    assert "kind" not in requests.get(both.url + GNP3, timeout=5).json()["items"][0]
+    requests.post(both.url + NP, json=_np("default.t"), timeout=5)
+    assert requests.get(both.url + NP, timeout=5).json()["items"][0]["kind"] == "NetworkPolicy"
+    with FakeKubeServer(calico="v3") as crds:
+        crds.put("projectcalico.org/v3", "globalnetworkpolicies", {"apiVersion": "projectcalico.org/v3",
+                 "kind": "GlobalNetworkPolicy", "metadata": {"name": "g"}, "spec": {}})
+        assert requests.get(crds.url + GNP3, timeout=5).json()["items"][0]["kind"] == "GlobalNetworkPolicy"
+
+
+def test_calico_api_server_ipam_resources(both: FakeKubeServer) -> None:
+    served = {r["name"]: r for r in requests.get(both.url + "/apis/projectcalico.org/v3", timeout=5).json()["resources"]}
+    assert "ipamblocks" not in served and "ipamhandles" not in served
+    assert served["blockaffinities"]["verbs"] == ["get", "list", "watch"]
+    body = {"apiVersion": "projectcalico.org/v3", "kind": "BlockAffinity", "metadata": {"name": "a"}, "spec": {}}
+    r = requests.post(both.url + "/apis/projectcalico.org/v3/blockaffinities", json=body, timeout=5)
+    assert r.status_code == 405 and r.json()["reason"] == "MethodNotAllowed"
+    assert requests.get(both.url + "/apis/projectcalico.org/v3/blockaffinities", timeout=5).status_code == 200
+
+
+def test_unavailable_aggregated_api_answers_plain_text_503(both: FakeKubeServer) -> None:
+    both.aggregated_unavailable = True
+    for path in ("/apis/projectcalico.org/v3", GNP3, GNP3 + "/x"):
+        r = requests.get(both.url + path, timeout=5)
+        assert r.status_code == 503 and r.text == "service unavailable\n"
+        assert r.headers["Content-Type"].startswith("text/plain")
+    assert requests.get(both.url + NP, timeout=5).status_code == 200  # the v1 CRDs are still served
 
 
 def test_watch_streams_added_modified_deleted(both: FakeKubeServer) -> None:

@@ -192,6 +192,45 @@ def test_calico_node_maps_onto_kubernetes_node(kube_store_factory: KubeStoreFact
         store.delete("Node", "n2")
 
 
+def _kubelet_heartbeat(server: FakeKubeServer, name: str, ready: str = "True") -> None:
+    """What the kubelet does every few seconds/minutes: a status-only write, which moves the resourceVersion."""
+    node = server.fetch("v1", "nodes", name)
+    node["status"] = {"conditions": [{"type": "Ready", "status": ready}]}
+    server.state.update(server.type_for("v1", "nodes"), None, name, node, status=True)
+
+
+@pytest.mark.parametrize("kind", ["KubernetesNode", "Node"])
+def test_guarded_node_update_survives_kubelet_status_but_not_real_edits(
+    kube_store_factory: KubeStoreFactory, kind: str
+) -> None:
+    server = kube_store_factory.server
+    store, other = kube_store_factory(), kube_store_factory()
+    _seed_node(server, "n1", **{"projectcalico.org/IPv4Address": "192.0.2.1/24"})
+    read = store.get(kind, "n1")
+    _kubelet_heartbeat(server, "n1")
+    assert server.fetch("v1", "nodes", "n1")["metadata"]["resourceVersion"] != read.resource_version
+    read.metadata.setdefault("labels", {})["rr"] = "yes"
+    updated = store.update(read)  # the read version is stale, but only in status: the write goes through
+    node = server.fetch("v1", "nodes", "n1")
+    if kind == "KubernetesNode":
+        assert node["metadata"]["labels"]["rr"] == "yes"
+    else:  # a Calico Node's own labels live in Calico's annotation
+        assert json.loads(node["metadata"]["annotations"]["projectcalico.org/labels"]) == {"rr": "yes"}
+    assert node["status"]["conditions"][0]["type"] == "Ready"  # the kubelet's status kept
+    assert updated.resource_version == node["metadata"]["resourceVersion"]
+    # Someone else edits metadata: a real conflict, even if the kubelet also reported since.
+    mine = store.get(kind, "n1")
+    theirs = other.get("KubernetesNode", "n1")
+    theirs.metadata["labels"]["edited"] = "by-someone"
+    other.update(theirs)
+    _kubelet_heartbeat(server, "n1", "False")
+    before = server.fetch("v1", "nodes", "n1")["metadata"]
+    mine.metadata.setdefault("annotations", {})["x"] = "y"
+    with pytest.raises(Conflict, match="changed by someone else"):
+        store.update(mine)
+    assert server.fetch("v1", "nodes", "n1")["metadata"] == before
+
+
 def test_kubernetes_node_kind(kube_store_factory: KubeStoreFactory) -> None:
     server = kube_store_factory.server
     store = kube_store_factory()
@@ -200,14 +239,14 @@ def test_kubernetes_node_kind(kube_store_factory: KubeStoreFactory) -> None:
         **server.fetch("v1", "nodes", "n1"),
         "status": {"conditions": [{"type": "Ready", "status": "True"}]}}, status=True)
     kn = store.get("KubernetesNode", "n1")
-    assert kn.api_version == "v1" and kn.kind == "Node" and kn.status["conditions"][0]["type"] == "Ready"
+    assert kn.api_version == "v1" and kn.kind == "Node" and (kn.status or {})["conditions"][0]["type"] == "Ready"
     kn.spec["unschedulable"] = True
     kn.spec["taints"] = [{"key": "rr", "value": "true", "effect": "NoSchedule"}]
     kn.metadata["labels"]["role"] = "rr"
     store.update(kn)
     again = store.list("KubernetesNode", label_selector="role=rr")[0]
     assert again.spec["unschedulable"] is True and again.spec["taints"][0]["key"] == "rr"
-    assert again.status["conditions"][0]["status"] == "True"  # status is the kubelet's, kept as it was
+    assert (again.status or {})["conditions"][0]["status"] == "True"  # status is the kubelet's, kept as it was
 
 
 def test_apply_batch_reports_what_was_written(kube_store_factory: KubeStoreFactory) -> None:
@@ -318,13 +357,106 @@ def test_bad_credentials_and_timeouts_are_unavailable(tmp_path: Path) -> None:
             good.get("GlobalNetworkPolicy", "x")
 
 
+def test_throttled_requests_are_resent_after_retry_after(kube_store_factory: KubeStoreFactory) -> None:
+    store = kube_store_factory()
+    waits: list[float] = []
+    store.api.sleep = waits.append
+    server = kube_store_factory.server
+    store.create(_gnp("a"))
+    server.faults.fail_next(2, status=429, reason="TooManyRequests",
+                            message="Too many requests, please try again later.", method="POST")
+    store.create(_gnp("b"))  # a 429 was refused before handling: resending even a create is safe
+    assert waits == [1.0, 1.0] and [r.name for r in store.list("GlobalNetworkPolicy")] == ["a", "b"]
+    server.faults.fail_next(4, status=429, reason="TooManyRequests", message="Too many requests")
+    with pytest.raises(Unavailable, match="429 TooManyRequests"):
+        store.get("GlobalNetworkPolicy", "a")
+    assert len(waits) == 5
+
+
 def test_no_calico_api_served(tmp_path: Path) -> None:
     with FakeKubeServer(calico="none") as srv:
         store = KubeStore.from_spec(None, _kubeconfig(tmp_path, srv.url))
-        info = store.check()
-        assert info.api_group == "" and "is Calico installed" in info.details["problem"]
+        with pytest.raises(Unavailable, match="serves neither projectcalico.org/v3 nor crd.projectcalico.org/v1: "
+                           "Calico is not installed") as caught:
+            store.check()
+        assert "\n" not in str(caught.value) and srv.url in str(caught.value)
         with pytest.raises(NotFound, match="is Calico installed"):
             store.list("GlobalNetworkPolicy")
+
+
+@pytest.mark.parametrize(("mode", "down", "rc", "says"), [
+    ("none", False, 3, "Calico is not installed"),
+    ("both", True, 3, "v3.projectcalico.org"),
+    ("both", False, 0, "projectcalico.org/v3"),
+])
+def test_datastore_check_cli_exit_codes(tmp_path: Path, mode: str, down: bool, rc: int, says: str) -> None:
+    """`calicotool datastore check` exits 3 with one line on stderr when the cluster has no usable Calico API."""
+    import io
+
+    from calicotool.cli.context import Environment
+    from calicotool.cli.main import main
+
+    with FakeKubeServer(calico=mode) as srv:
+        srv.aggregated_unavailable = down
+        out, err = io.StringIO(), io.StringIO()
+        env = Environment(stdout=out, stderr=err, environ={**_kubeconfig(tmp_path, srv.url), "HOME": str(tmp_path)},
+                          cwd=tmp_path, config_dir=tmp_path / "cfg")
+        code = main(["--datastore", "kubernetes", "datastore", "check"], env=env)
+        assert code == rc, (out.getvalue(), err.getvalue())
+        text = err.getvalue() if rc else out.getvalue()
+        assert says in text and "Traceback" not in err.getvalue()
+        if rc:
+            assert len(err.getvalue().strip().splitlines()) == 1, err.getvalue()
+
+
+def test_calico_api_server_registered_but_down_is_unavailable(tmp_path: Path) -> None:
+    with FakeKubeServer(calico="both") as srv:
+        srv.aggregated_unavailable = True
+        store = KubeStore.from_spec(None, _kubeconfig(tmp_path, srv.url))
+        for call in (store.check, lambda: store.list("BGPPeer"), lambda: store.get("BGPConfiguration", "default")):
+            with pytest.raises(Unavailable, match=r"projectcalico.org/v3 is registered but its API server is "
+                               r"unavailable \(HTTP 503\); check `kubectl get apiservice v3.projectcalico.org`"):
+                call()
+        # Not silently written to the v1 CRDs behind the API server's back.
+        with pytest.raises(Unavailable):
+            store.create(Resource.new("BGPPeer", "p", {"peerIP": "10.0.0.1", "asNumber": 64512}))
+        assert srv.state.list(srv.type_for("crd.projectcalico.org/v1", "bgppeers"), None, lambda _l: True,
+                              lambda _o: True)[0] == []
+        # Discovery succeeded before the API server went down: requests under the group say the same.
+        srv.aggregated_unavailable = False
+        fresh = KubeStore.from_spec(None, _kubeconfig(tmp_path, srv.url))
+        assert fresh.list("BGPPeer") == []
+        srv.aggregated_unavailable = True
+        with pytest.raises(Unavailable, match="v3.projectcalico.org"):
+            fresh.list("BGPPeer")
+
+
+def test_ipam_kinds_use_the_v1_crds_behind_the_calico_api_server(tmp_path: Path) -> None:
+    """The Calico API server serves no IPAM blocks/handles and block affinities read-only; IPAM writes go to the
+    v1 CRDs, as Calico IPAM's own do. With native v3 CRDs only, they are v3 objects."""
+    block = {"cidr": "10.0.0.0/26", "affinity": "host:n1", "allocations": [None] * 64,
+             "unallocated": list(range(64)), "attributes": [], "strictAffinity": False}
+    affinity = {"cidr": "10.0.0.0/26", "node": "n1", "state": "confirmed", "deleted": False}
+    for mode, group in (("both", "crd.projectcalico.org/v1"), ("v3", "projectcalico.org/v3")):
+        with FakeKubeServer(calico=mode) as srv:
+            store = KubeStore.from_spec(None, _kubeconfig(tmp_path, srv.url))
+            store.create(Resource.new("IPAMBlock", "10-0-0-0-26", block))
+            store.create(Resource.new("BlockAffinity", "n1-10-0-0-0-26", affinity))
+            store.create(Resource.new("IPAMHandle", "h", {"handleID": "h", "block": {"10.0.0.0/26": 1}}))
+            stored = srv.fetch(group, "blockaffinities", "n1-10-0-0-0-26")
+            assert stored["spec"]["deleted"] == (False if group.startswith("projectcalico") else "false")
+            assert srv.fetch(group, "ipamblocks", "10-0-0-0-26")["spec"]["affinity"] == "host:n1"
+            assert store.get("BlockAffinity", "n1-10-0-0-0-26").spec["deleted"] is False
+            assert [r.name for r in store.list("IPAMHandle")] == ["h"]
+
+
+def test_calico_api_server_lists_typed_items(tmp_path: Path) -> None:
+    """The aggregated Calico API server's list items carry no apiVersion/kind; they still decode as their kind."""
+    with FakeKubeServer(calico="both") as srv:
+        store = KubeStore.from_spec(None, _kubeconfig(tmp_path, srv.url))
+        store.create(Resource.new("BGPPeer", "p", {"peerIP": "10.0.0.1", "asNumber": 64512}, labels={"a": "b"}))
+        [peer] = store.list("BGPPeer", label_selector="a=b")
+        assert (peer.api_version, peer.kind, peer.name) == ("projectcalico.org/v3", "BGPPeer", "p")
 
 
 def test_lock_is_renewed_while_held(kube_store_factory: KubeStoreFactory) -> None:

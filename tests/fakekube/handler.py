@@ -42,7 +42,19 @@ class KubeHandler(BaseHTTPRequestHandler):
     def _send(self, code: int, doc: dict[str, Any]) -> None:
         data = json.dumps(doc).encode()
         self.send_response(code)
+        if code == 429:  # API Priority and Fairness rejections say when to come back
+            self.send_header("Retry-After", "1")
         self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_text(self, code: int, text: str) -> None:
+        """What Go's http.Error writes (the aggregation layer's answer for an unavailable APIService)."""
+        data = (text + "\n").encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -68,6 +80,8 @@ class KubeHandler(BaseHTTPRequestHandler):
                 time.sleep(srv.faults.delay)
             if srv.token is not None and self.headers.get("Authorization") != f"Bearer {srv.token}":
                 raise ApiError(401, "Unauthorized", "Unauthorized")
+            if srv.aggregated_unavailable and (split.path + "/").startswith("/apis/projectcalico.org/v3/"):
+                return self._send_text(503, "service unavailable")
             route = srv.route(split.path)
             fault = srv.faults.take(method, route.rt.plural if route else None)
             if fault is not None:
@@ -99,6 +113,8 @@ class KubeHandler(BaseHTTPRequestHandler):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         if method == "GET":
             return (200, srv.state.get(rt, ns, name)) if name else (200, srv.list_doc(route, query))
+        if rt.read_only:
+            raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
         if method == "POST" and name is None:
             return 201, srv.state.create(rt, ns, body)
         if method == "PUT" and name is not None:

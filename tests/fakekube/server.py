@@ -49,22 +49,35 @@ CALICO_KINDS = [
     ("Tier", "tiers", False),
 ]
 V3_ONLY = [("IPAMConfiguration", "ipamconfigurations", False)]
+# The Calico API server (mode "both") does not serve IPAM blocks and handles, and serves block affinities
+# read-only (docs: BlockAffinity "Kubernetes API server: Create No, Delete No, Update No, Get/List Yes").
+API_SERVER_OMITS = {"ipamblocks", "ipamhandles"}
+API_SERVER_READ_ONLY = {"blockaffinities"}
 V1_ONLY = [("IPAMConfig", "ipamconfigs", False)]
 CORE_TYPES = [
-    ResourceType("", "v1", "nodes", "Node", False, core=True, status_subresource=True),
-    ResourceType("", "v1", "namespaces", "Namespace", False, core=True, status_subresource=True),
+    ResourceType("", "v1", "nodes", "Node", False, core=True, typed_items=True, status_subresource=True),
+    ResourceType("", "v1", "namespaces", "Namespace", False, core=True, typed_items=True, status_subresource=True),
 ]
-LEASES = ResourceType("coordination.k8s.io", "v1", "leases", "Lease", True, core=True)
+LEASES = ResourceType("coordination.k8s.io", "v1", "leases", "Lease", True, core=True, typed_items=True)
 VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
 
 def calico_types(mode: str) -> list[ResourceType]:
-    """mode: v3 (native v3 CRDs), v1 (Calico CRDs only), both (v1 CRDs + Calico API server), none."""
+    """mode: v3 (native v3 CRDs), v1 (Calico CRDs only), both (v1 CRDs + Calico API server), none.
+
+    The Calico API server is a typed (aggregated) API server: its list items come without apiVersion/kind, as
+    built-in types' do; custom resources keep them."""
     out: list[ResourceType] = []
     if mode in ("v1", "both"):
         out += [ResourceType("crd.projectcalico.org", "v1", p, k, ns) for k, p, ns in CALICO_KINDS + V1_ONLY]
     if mode in ("v3", "both"):
-        out += [ResourceType("projectcalico.org", "v3", p, k, ns) for k, p, ns in CALICO_KINDS + V3_ONLY]
+        api_server = mode == "both"
+        out += [
+            ResourceType("projectcalico.org", "v3", p, k, ns, typed_items=api_server,
+                         read_only=api_server and p in API_SERVER_READ_ONLY)
+            for k, p, ns in CALICO_KINDS + V3_ONLY
+            if not (api_server and p in API_SERVER_OMITS)
+        ]
     return out
 
 
@@ -133,6 +146,9 @@ class Route:
 class FakeKubeServer:
     def __init__(self, calico: str = "v3", token: str | None = None, git_version: str = "v1.31.2-fakekube") -> None:
         self.calico = calico
+        # With calico="both": the Calico API server's APIService is registered but its pods are down, so the
+        # aggregation layer answers everything under /apis/projectcalico.org/v3 with a plain-text 503.
+        self.aggregated_unavailable = False
         self.token = token
         self.git_version = git_version
         self.state = FakeState()
@@ -177,7 +193,7 @@ class FakeKubeServer:
     def url(self) -> str:
         assert self._httpd is not None, "server not started"
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def write_kubeconfig(self, path: Path, context: str = "fake", namespace: str | None = None) -> Path:
         user: dict[str, Any] = {"token": self.token} if self.token else {}
@@ -222,7 +238,7 @@ class FakeKubeServer:
         for rt in self.group_versions()[gv]:
             resources.append({
                 "name": rt.plural, "singularName": rt.kind.lower(), "namespaced": rt.namespaced,
-                "kind": rt.kind, "verbs": VERBS,
+                "kind": rt.kind, "verbs": ["get", "list", "watch"] if rt.read_only else VERBS,
             })
             if rt.status_subresource:
                 resources.append({"name": f"{rt.plural}/status", "singularName": "", "namespaced": rt.namespaced,
@@ -311,7 +327,7 @@ class FakeKubeServer:
             meta["continue"] = base64.urlsafe_b64encode(json.dumps([snap_id, start + limit, rv]).encode()).decode()
             if not query.get("labelSelector") and not query.get("fieldSelector"):
                 meta["remainingItemCount"] = len(items) - start - limit
-        if rt.core:
+        if rt.typed_items:
             for item in page:
                 item.pop("apiVersion", None)
                 item.pop("kind", None)

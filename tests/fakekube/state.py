@@ -31,8 +31,10 @@ class ResourceType:
     plural: str
     kind: str
     namespaced: bool
-    core: bool = False  # typed core list items carry no apiVersion/kind
+    core: bool = False  # built-in type: no metadata.generation, typed list items
+    typed_items: bool = False  # list items carry no apiVersion/kind (built-in or aggregated types; CRs keep them)
     status_subresource: bool = False  # main PUT keeps the stored status; PUT .../status changes only status
+    read_only: bool = False  # get/list/watch only (the Calico API server's BlockAffinity)
 
     @property
     def api_version(self) -> str:
@@ -61,9 +63,10 @@ class ApiError(Exception):
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason,
             "code": self.code,
         }
+        if self.reason:  # StatusReasonUnknown is "" and omitted on the wire
+            doc["reason"] = self.reason
         if self.details is not None:
             doc["details"] = self.details
         return doc
@@ -191,7 +194,8 @@ class FakeState:
             name = self._validate(rt, obj, ns, None)
             meta = obj["metadata"]
             if meta.get("resourceVersion"):
-                raise ApiError(400, "BadRequest", "resourceVersion should not be set on objects to be created")
+                # The storage layer refuses it with a plain error, which reaches the client as a 500 with no reason.
+                raise ApiError(500, "", "resourceVersion should not be set on objects to be created")
             key = (rt.group, rt.plural, meta.get("namespace", ""), name)
             self._check_namespace(rt, meta.get("namespace", ""))
             if key in self.objects:
