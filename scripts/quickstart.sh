@@ -4,11 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-"$PY" -m pip install --quiet --disable-pip-version-check -e .
+"$PY" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e .
 export CALICOTOOL_DATASTORE=${CALICOTOOL_DATASTORE:-dir:./cluster}
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
-echo "calicotool $(calicotool --version | cut -d' ' -f2), datastore: $(calicotool datastore which)"
+echo "calicotool $(calicotool --version | cut -d' ' -f2), datastore: $(calicotool datastore which 2>/dev/null)"
 
 # 1. Firewall rules as Calico policy
 step calicotool policy validate --env prod

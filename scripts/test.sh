@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 
 bash scripts/install-system-deps.sh
-"$PY" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+"$PY" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e '.[test]'
 
 echo "== ruff"
 "$PY" -m ruff check calicotool tests benchmarks
