@@ -14,7 +14,7 @@ from calicotool.cli.output import OutputFormat, OutputOption, print_text, render
 from calicotool.errors import InputError
 from calicotool.policy.eval_matrix import reachability
 from calicotool.policy.eval_model import FlowResult
-from calicotool.policy.eval_source import EVAL_KINDS, EvalSource, from_manifests, from_policies, from_resources
+from calicotool.policy.eval_source import EvalSource, from_manifests, from_policies, from_store
 from calicotool.policy.eval_specs import SPEC_HELP, checked_flow, display_name, parse_endpoint_spec, parse_port_spec
 
 _HELP_SPEC = SPEC_HELP.replace("[", "\\[")  # Rich would read [..] as markup
@@ -25,7 +25,9 @@ PoliciesOption = Annotated[
 ]
 EnvOption = Annotated[str | None, typer.Option("--env", help="Environment overlay of the rule set (dev, prod...).")]
 ManifestsOption = Annotated[
-    list[Path] | None, typer.Option("--manifests", "-m", help="Calico manifest files/directories to evaluate.")
+    list[Path] | None,
+    typer.Option("--manifests", "-m",
+                 help="Calico (and Kubernetes NetworkPolicy) manifest files/directories to evaluate."),
 ]
 StagedOption = Annotated[bool, typer.Option("--staged", help="Generate the rule set as staged policies (preview).")]
 
@@ -38,8 +40,7 @@ def _source(app: AppContext, policies: list[Path] | None, env: str | None, manif
         return from_policies(list(policies), env, staged)
     if manifests:
         return from_manifests(list(manifests))
-    store = app.store()
-    return from_resources([res for kind in EVAL_KINDS for res in store.list(kind)])
+    return from_store(app.store())
 
 
 def explain_command(

@@ -31,6 +31,11 @@ def etcd_kind(kind: str) -> KindInfo:
             "the Kubernetes Node kind is not stored in etcd (an etcd datastore keeps Calico Nodes: "
             "kind Node, apiVersion projectcalico.org/v3); use a kubernetes datastore for Kubernetes Node labels"
         )
+    if info.name == "KubernetesNetworkPolicy":
+        raise InputError(
+            "Kubernetes NetworkPolicies (networking.k8s.io/v1) do not live in Calico's etcd datastore: they are "
+            "kept by the Kubernetes API server; use a kubernetes datastore, or --manifests with the policy files"
+        )
     return info
 
 

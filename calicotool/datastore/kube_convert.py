@@ -68,6 +68,7 @@ def v1_endpoint(info: KindInfo) -> Endpoint:
 
 
 NODE_ENDPOINT = Endpoint("", "v1", "nodes", False, "Node")
+K8S_NETWORK_POLICY_ENDPOINT = Endpoint("networking.k8s.io", "v1", "networkpolicies", True, "NetworkPolicy")
 LEASE_ENDPOINT = Endpoint("coordination.k8s.io", "v1", "leases", True, "Lease")
 
 
@@ -197,3 +198,11 @@ def to_kube_node(res: Resource) -> dict[str, Any]:
     doc["metadata"].pop("namespace", None)
     doc["apiVersion"], doc["kind"] = "v1", "Node"
     return doc
+
+
+def from_kube_network_policy(obj: dict[str, Any]) -> Resource:
+    """A networking.k8s.io/v1 NetworkPolicy as our KubernetesNetworkPolicy Resource (list items are typed)."""
+    res = Resource.from_dict(obj)
+    res.api_version, res.kind = "networking.k8s.io/v1", "NetworkPolicy"
+    res.metadata.pop("managedFields", None)
+    return res

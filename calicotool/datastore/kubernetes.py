@@ -23,10 +23,12 @@ from calicotool.datastore.base import BatchResult, Change, Op, StoreInfo
 from calicotool.datastore.kube_api import KubeApi, Query, http_status
 from calicotool.datastore.kube_config import resolve_cluster
 from calicotool.datastore.kube_convert import (
+    K8S_NETWORK_POLICY_ENDPOINT,
     NODE_ENDPOINT,
     Endpoint,
     backend_name,
     check_policy_name,
+    from_kube_network_policy,
     from_kube_node,
     from_v1,
     from_v3,
@@ -44,6 +46,7 @@ from calicotool.model.kinds import CALICO_CRD_V1, CALICO_V3, KindInfo, kind_info
 from calicotool.model.resource import Resource
 
 CORE = "v1"  # storage tag for core/v1 Node based kinds
+K8S_NETWORKING = "networking.k8s.io/v1"  # storage tag for the Kubernetes NetworkPolicy (read-only here)
 
 
 class KubeStore:
@@ -91,6 +94,8 @@ class KubeStore:
         else projectcalico.org/v3 when served, else the v1 CRDs."""
         if info.name in ("Node", "KubernetesNode"):
             return NODE_ENDPOINT, CORE
+        if info.name == "KubernetesNetworkPolicy":
+            return K8S_NETWORK_POLICY_ENDPOINT, K8S_NETWORKING
         ep = v1_endpoint(info)
         if info.ipam:
             # Calico IPAM always works on the crd.projectcalico.org/v1 objects; the Calico API server does not
@@ -117,6 +122,8 @@ class KubeStore:
             return calico_node_from_kube(obj)
         if info.name == "KubernetesNode":
             return from_kube_node(obj)
+        if storage == K8S_NETWORKING:
+            return from_kube_network_policy(obj)
         return from_v1(obj, info) if storage == CALICO_CRD_V1 else from_v3(obj, info)
 
     def _encode(self, res: Resource, ep: Endpoint, storage: str) -> dict[str, Any]:
@@ -155,13 +162,25 @@ class KubeStore:
         ep, storage = self.storage_for(info)
         # Server-side selection only where the server sees the same labels we do: not for the v1 storage form
         # (labels live in an annotation) nor the Calico Node (labels merged from an annotation).
-        server_side = bool(selector.requirements) and (storage == CALICO_V3 or info.name == "KubernetesNode")
+        server_side = bool(selector.requirements) and (
+            storage == CALICO_V3 or info.name in ("KubernetesNode", "KubernetesNetworkPolicy")
+        )
         query: Query = [("labelSelector", selector.text)] if server_side else []
         items = self._list_all(ep.path(namespace if info.namespaced else None), query)
         out = [self._decode(obj, info, storage) for obj in items]
         if selector.requirements and not server_side:
             out = [r for r in out if selector.matches(r.labels)]
         return sorted(out, key=lambda r: (r.namespace, r.name))
+
+    def namespaces(self) -> builtins.list[Resource]:
+        """The cluster's core/v1 Namespaces (name and labels only): what namespaceSelectors match against."""
+        items = self._list_all("/api/v1/namespaces", [])
+        out = []
+        for obj in items:
+            meta = obj.get("metadata") or {}
+            labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
+            out.append(Resource.new("Namespace", str(meta.get("name", "")), labels=labels or None, api_version="v1"))
+        return sorted(out, key=lambda r: r.name)
 
     def _list_all(self, path: str, query: Query) -> builtins.list[dict[str, Any]]:
         """All items of a list, page by page (`limit`/`continue`); a 410 for an expired token restarts once."""
@@ -184,6 +203,7 @@ class KubeStore:
     # -- writes ---------------------------------------------------------------------------------------------------
     def create(self, resource: Resource) -> Resource:
         info = resource.info
+        self._refuse_k8s_policy("create", info)
         namespace = self._namespace(info, resource.namespace)
         label = self._label(info, resource.name, namespace)
         if info.name == "Node":
@@ -204,6 +224,7 @@ class KubeStore:
 
     def update(self, resource: Resource) -> Resource:
         info = resource.info
+        self._refuse_k8s_policy("update", info)
         namespace = self._namespace(info, resource.namespace)
         label = self._label(info, resource.name, namespace)
         guarded = resource.resource_version is not None
@@ -267,6 +288,7 @@ class KubeStore:
         self, kind: str, name: str, namespace: str | None = None, resource_version: str | None = None
     ) -> None:
         info = kind_info(kind)
+        self._refuse_k8s_policy("delete", info)
         ns = self._namespace(info, namespace)
         label = self._label(info, name, ns)
         if info.name == "Node":
@@ -281,6 +303,14 @@ class KubeStore:
             raise NotFound(f"{label} not found") from None
         except Conflict:
             raise Conflict(f"{label} was changed by someone else (resourceVersion {resource_version} is stale)") from None
+
+    @staticmethod
+    def _refuse_k8s_policy(verb: str, info: KindInfo) -> None:
+        if info.name == "KubernetesNetworkPolicy":
+            raise InputError(
+                f"cannot {verb} a Kubernetes NetworkPolicy: calicotool reads networking.k8s.io/v1 NetworkPolicies "
+                f"(to evaluate them) but does not manage them; use kubectl or your GitOps tooling"
+            )
 
     def _refuse_calico_node(self, verb: str, name: str) -> Resource:
         raise InputError(

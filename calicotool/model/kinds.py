@@ -8,6 +8,7 @@ from calicotool.errors import InputError
 
 CALICO_V3 = "projectcalico.org/v3"
 CALICO_CRD_V1 = "crd.projectcalico.org/v1"
+K8S_NETWORKING_V1 = "networking.k8s.io/v1"
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ KINDS: dict[str, KindInfo] = {
         _k("CalicoNodeStatus", "caliconodestatuses", order=60),
         _k("KubeControllersConfiguration", "kubecontrollersconfigurations", order=10),
         _k("KubernetesNode", "k8snodes", kind="Node", api_version="v1", has_crd=False, order=5),
+        # The Kubernetes NetworkPolicy: Calico enforces it as NetworkPolicy `knp.default.<name>` (tier default).
+        _k("KubernetesNetworkPolicy", "k8snetworkpolicies", namespaced=True, kind="NetworkPolicy",
+           api_version=K8S_NETWORKING_V1, has_crd=False, order=40),
     )
 }
 
@@ -96,14 +100,19 @@ for _short, _name in _SHORT_NAMES.items():
 _ALIASES["node"] = KINDS["Node"]
 _ALIASES["k8snode"] = KINDS["KubernetesNode"]
 _ALIASES["kubernetesnode"] = KINDS["KubernetesNode"]
+for _alias in ("knp", "knps", "k8snetworkpolicy", "kubernetesnetworkpolicy", "kubernetesnetworkpolicies"):
+    _ALIASES[_alias] = KINDS["KubernetesNetworkPolicy"]
 
 
 def kind_info(name: str, api_version: str | None = None) -> KindInfo:
     """Resolve a kind as users type it (`NetworkPolicy`, `networkpolicies`, `gnp`-style plural) to its KindInfo.
 
-    `api_version` disambiguates `Node`: `v1` is the Kubernetes Node, anything else the Calico Node."""
+    `api_version` disambiguates `Node` (`v1` is the Kubernetes Node, anything else the Calico Node) and
+    `NetworkPolicy` (`networking.k8s.io/v1` is the Kubernetes NetworkPolicy)."""
     if api_version == "v1" and name == "Node":
         return KINDS["KubernetesNode"]
+    if api_version == K8S_NETWORKING_V1 and name == "NetworkPolicy":
+        return KINDS["KubernetesNetworkPolicy"]
     info = KINDS.get(name) or _ALIASES.get(name.lower())
     if info is None:
         raise InputError(f"unknown kind {name!r} (known: {', '.join(sorted(k for k in KINDS))})")
@@ -114,9 +123,11 @@ def info_for(api_version: str, kind: str) -> KindInfo:
     """KindInfo for a document's apiVersion/kind pair, accepting both Calico API versions."""
     if api_version == "v1" and kind == "Node":
         return KINDS["KubernetesNode"]
+    if api_version == K8S_NETWORKING_V1 and kind == "NetworkPolicy":
+        return KINDS["KubernetesNetworkPolicy"]
     if api_version not in (CALICO_V3, CALICO_CRD_V1):
         raise InputError(f"unsupported apiVersion {api_version!r} for kind {kind!r} (want {CALICO_V3})")
     info = KINDS.get(kind)
-    if info is None or info.name == "KubernetesNode":
+    if info is None or info.name in ("KubernetesNode", "KubernetesNetworkPolicy"):
         raise InputError(f"unknown kind {kind!r}")
     return info

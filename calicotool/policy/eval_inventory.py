@@ -1,5 +1,6 @@
 """Sort a pile of Calico resources into what the evaluator needs: tiers, policies in evaluation order, network
-sets, host endpoints, namespace labels, Felix failsafe configuration. Unknown kinds are reported, not fatal."""
+sets, host endpoints, namespace labels, Felix failsafe configuration. Kubernetes NetworkPolicies are evaluated as
+the Calico policies Calico derives from them (eval_k8s). Unknown kinds are reported, not fatal."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from calicotool.errors import InputError
 from calicotool.model.resource import Resource
 from calicotool.policy.endpoint import Endpoint, EndpointKind
 from calicotool.policy.eval_entities import Entity, endpoint_entity, network_set_entity, representative_ip
+from calicotool.policy.eval_k8s import is_k8s_network_policy, to_calico
 from calicotool.policy.eval_policies import (
     DEFAULT_TIER,
     DEFAULT_TIER_ORDER,
@@ -66,6 +68,12 @@ def build_inventory(resources: list[Resource]) -> Inventory:
         if res.kind == "Namespace":
             inv.namespaces[res.name] = res.labels
     for res in resources:
+        if is_k8s_network_policy(res):
+            if not isinstance((res.spec or {}).get("podSelector"), dict):  # required by the API: never served without
+                inv.warnings.append(f"{res.api_version} {res.kind} {res.name}: not evaluated (no spec.podSelector; "
+                                    f"the Kubernetes API requires one, `{{}}` selects every pod)")
+                continue
+            res = to_calico(res)  # enforced by Calico as NetworkPolicy knp.default.<name> in tier default
         kind = res.kind
         if kind != "Namespace" and not res.api_version.split("/")[0].endswith("projectcalico.org"):
             inv.warnings.append(f"{res.api_version} {kind} {res.name}: not evaluated (only Calico kinds are)")

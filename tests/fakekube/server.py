@@ -1,9 +1,10 @@
 """A small, faithful kube-apiserver stand-in over real HTTP (127.0.0.1, a free port), for backend tests.
 
 Serves discovery (/version, /api, /api/v1, /apis, /apis/<group>[/<version>]), CRUD for core/v1 nodes and
-namespaces, coordination.k8s.io/v1 leases and Calico's custom resources (as `projectcalico.org/v3`, as
-`crd.projectcalico.org/v1`, both, or neither), lists with labelSelector/fieldSelector and limit/continue over a
-consistent snapshot, `?watch=1` streams, bearer-token auth, and fault injection (`server.faults`).
+namespaces, coordination.k8s.io/v1 leases, networking.k8s.io/v1 networkpolicies and Calico's custom resources
+(as `projectcalico.org/v3`, as `crd.projectcalico.org/v1`, both, or neither), lists with
+labelSelector/fieldSelector and limit/continue over a consistent snapshot, `?watch=1` streams, bearer-token auth,
+and fault injection (`server.faults`).
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ CORE_TYPES = [
     ResourceType("", "v1", "namespaces", "Namespace", False, core=True, typed_items=True, status_subresource=True),
 ]
 LEASES = ResourceType("coordination.k8s.io", "v1", "leases", "Lease", True, core=True, typed_items=True)
+# Kubernetes NetworkPolicies (built in, typed list items). The real apiserver also defaults spec.policyTypes; the
+# fake stores objects as given (calicotool's conversion applies the same defaulting itself).
+K8S_NETWORK_POLICIES = ResourceType("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, core=True,
+                                    typed_items=True)
 VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
 
@@ -153,7 +158,7 @@ class FakeKubeServer:
         self.git_version = git_version
         self.state = FakeState()
         self.faults = Faults()
-        self.types = CORE_TYPES + [LEASES] + calico_types(calico)
+        self.types = CORE_TYPES + [LEASES, K8S_NETWORK_POLICIES] + calico_types(calico)
         self.requests: list[tuple[str, str]] = []  # (method, path?query) log for assertions
         self._snapshots: dict[str, list[dict[str, Any]]] = {}
         self._snap_ids = itertools.count(1)
