@@ -81,6 +81,7 @@ def _render_explain(app: AppContext, result: FlowResult) -> None:
     for label, trace in (("egress", result.egress), ("ingress", result.ingress)):
         print_text(app, f"  {label:8}{trace.endpoint}: {trace.verdict.value} — {trace.reason}")
     rows: list[tuple[str, ...]] = []
+    shown_notes: set[str] = set()
     for label, trace in (("egress", result.egress), ("ingress", result.ingress)):
         for tier in trace.tiers:
             stage = "" if tier.stage == "normal" else f" [{tier.stage}]"
@@ -94,7 +95,9 @@ def _render_explain(app: AppContext, result: FlowResult) -> None:
             rows.append((label, pol.tier + " [staged]", pol.name, "-" if pol.rule_index is None else str(pol.rule_index),
                          (pol.action or "no match") + " (not enforced)", ""))
         for note in trace.notes:
-            print_text(app, f"  note: {note}")
+            if note not in shown_notes:  # both directions often carry the same note (e.g. an endpoint without IP)
+                shown_notes.add(note)
+                print_text(app, f"  note: {note}")
     if rows:
         render_table(app, ["DIRECTION", "TIER", "POLICY", "RULE", "ACTION", "TIER OUTCOME"], rows)
 
