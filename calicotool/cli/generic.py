@@ -10,6 +10,8 @@ import typer
 from calicotool.cli.context import AppContext, app_context
 from calicotool.cli.exitstatus import ExitStatus
 from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, render_resources
+from calicotool.cli.progress import ProgressFn, progress_for
+from calicotool.datastore.base import Store
 from calicotool.datastore.plan import ApplyPlan, plan_diff
 from calicotool.datastore.sync import execute, plan_against
 from calicotool.errors import InputError, NotFound
@@ -81,12 +83,25 @@ def apply_resources(
     prune_selector: str | None = None,
 ) -> ApplyPlan:
     """Plan and (unless dry-run) apply `desired`; report what happened. Shared by every apply command."""
-    store = app.store()
-    plan, _ = plan_against(store, desired, prune=prune, prune_kinds=prune_kinds, prune_selector=prune_selector)
-    if not dry_run:
-        execute(store, plan)
+    store = app.store()  # opened first: a datastore error is reported without a progress line before it
+    with progress_for(app, "apply") as progress:
+        kinds = {r.info.name for r in desired} | (prune_kinds or set())
+        progress(f"reading current state ({len(kinds)} kinds) and planning {len(desired)} objects", 0, 0)
+        plan, _ = plan_against(store, desired, prune=prune, prune_kinds=prune_kinds, prune_selector=prune_selector)
+        write_changes(store, plan, dry_run, progress)
     report_plan(app, plan, dry_run, output)
     return plan
+
+
+def write_changes(store: Store, plan: ApplyPlan, dry_run: bool, progress: ProgressFn) -> None:
+    """Execute `plan` (unless dry-run), telling `progress` the count before and after the one batch."""
+    count = len(plan.changes)
+    if dry_run or not count:
+        progress(f"planned {count} changes", 0, 0)
+        return
+    progress("writing changes", 0, count)
+    execute(store, plan)
+    progress("writing changes", count, count)
 
 
 def diff_resources(

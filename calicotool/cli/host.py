@@ -42,12 +42,14 @@ def enroll_cmd(
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Enroll NAME: claim IPAM, register Node + HostEndpoint, program vxlan.calico/tunl0. Idempotent."""
+    from calicotool.cli.progress import progress_for
     from calicotool.overlay import enroll as enrollment
 
     app = app_context(ctx)
     req = enrollment.EnrollRequest(name, address, interface, mode, enrollment.parse_labels(labels or []), netns,
                                    pool, dry_run, forwarding)
-    result = enrollment.enroll(app.store(), req, warn=app.warn)
+    with progress_for(app, f"host enroll {name}") as progress:
+        result = enrollment.enroll(app.store(), req, warn=app.warn, progress=progress)
     data = asdict(result) | {"changed": result.changed}
     if output != OutputFormat.table:
         render_data(app, data, output)
@@ -95,10 +97,12 @@ def status_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, output:
 def sync_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, dry_run: DryRunOption = False,
              output: OutputOption = OutputFormat.table) -> None:
     """Re-read remote nodes and blocks; write only the difference to the kernel."""
+    from calicotool.cli.progress import progress_for
     from calicotool.overlay import hostops
 
     app = app_context(ctx)
-    result = hostops.sync(app.store(), name, netns, dry_run=dry_run)
+    with progress_for(app, f"host sync {name}") as progress:
+        result = hostops.sync(app.store(), name, netns, dry_run=dry_run, progress=progress)
     if output != OutputFormat.table:
         render_data(app, asdict(result), output)
         return

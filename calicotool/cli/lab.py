@@ -75,6 +75,7 @@ def up(
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Build the lab: one namespace per node on a bridged underlay, BIRD in each, Calico-shaped configs."""
+    from calicotool.cli.progress import progress_for
     from calicotool.errors import InputError, Location
     from calicotool.lab.runner import lab_report, lab_up, wait_converged
     from calicotool.lab.sources import RrMode, lab_topology
@@ -89,7 +90,8 @@ def up(
         raise InputError(f"--rr must be current, mesh or auto, got {rr!r}", Location(field="--rr")) from exc
     topo = lab_topology(topology, nodes, mode, zones=zones, k=k, min_per_zone=min_per_zone)
     _require_root()
-    state = lab_up(topo, name, root=_root(app_ctx))
+    with progress_for(app_ctx, f"lab {name}") as progress:
+        state = lab_up(topo, name, root=_root(app_ctx), progress=progress)
     for note in topo.notes:
         app_ctx.warn(note)
     app_ctx.info(
@@ -98,7 +100,8 @@ def up(
     )
     if wait:
         try:
-            report = wait_converged(state, timeout=timeout)
+            with progress_for(app_ctx, f"lab {name}") as progress:
+                report = wait_converged(state, timeout=timeout, progress=progress)
         except HostError as exc:
             raise HostError(f"{exc.message}; the lab is still up: `calicotool lab status --name {name}`") from exc
     else:
@@ -124,6 +127,7 @@ def status(
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Sessions and learned blocks per node. Exit 1 when some running node lacks a session or a block."""
+    from calicotool.cli.progress import progress_for
     from calicotool.lab.runner import lab_report, load_state, wait_converged
 
     app_ctx = app_context(ctx)
@@ -132,7 +136,8 @@ def status(
     report = lab_report(state)
     if wait > 0 and not report.converged:
         try:
-            report = wait_converged(state, timeout=wait)
+            with progress_for(app_ctx, f"lab {name}") as progress:
+                report = wait_converged(state, timeout=wait, progress=progress)
         except HostError:
             report = lab_report(state)
     render_data(app_ctx, _report_data(name, report), output, STATUS_COLUMNS, _status_rows(report))

@@ -174,14 +174,16 @@ def apply(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None, cal
                                                               "longer produces (never unmanaged objects).")] = False,
           output: OutputOption = OutputFormat.table) -> None:
     """Apply the generated policy to the datastore (all-or-nothing where the backend allows)."""
-    from calicotool.cli.generic import report_plan
-    from calicotool.datastore.sync import execute
+    from calicotool.cli.generic import report_plan, write_changes
+    from calicotool.cli.progress import progress_for
 
     app = app_context(ctx)
-    resources, name = _generate(app, paths, env, calico_version, staged)
-    plan, _ = _plan(app, resources, name, prune)
-    if not dry_run:
-        execute(app.store(), plan)
+    with progress_for(app, "policy apply") as progress:
+        progress("generating policy", 0, 0)
+        resources, name = _generate(app, paths, env, calico_version, staged)
+        progress(f"reading current state and planning {len(resources)} objects", 0, 0)
+        plan, _ = _plan(app, resources, name, prune)
+        write_changes(app.store(), plan, dry_run, progress)
     report_plan(app, plan, dry_run, output)
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,13 @@ from calicotool.lab.underlay import (
     sweep_lab_namespaces,
     workload_ip,
 )
+
+# progress(phase, done, total): told each phase of `lab_up` / `wait_converged` with its count (total 0: none).
+Progress = Callable[[str, int, int], None]
+
+
+def _quiet(_phase: str, _done: int, _total: int) -> None:
+    return None
 
 
 def default_state_root() -> Path:
@@ -107,8 +115,10 @@ def lab_up(
     root: Path | None = None,
     options: BirdOptions | None = None,
     static_neighbours: bool | None = None,
+    progress: Progress | None = None,
 ) -> LabState:
     """Build the lab and start every BIRD; on any failure nothing is left behind."""
+    tell = progress or _quiet
     root = root or default_state_root()
     check_lab_name(name)
     validate_topology(topo)
@@ -122,18 +132,22 @@ def lab_up(
         raise InputError(f"cannot create the lab state directory: {exc.strerror or exc}",
                          Location(file=str(root), field="CALICOTOOL_LAB_DIR")) from None
     registry = nx.CleanupRegistry()
+    count = len(topo.nodes)
     try:
+        tell(f"creating {count + 1} namespaces and the underlay", 0, 0)  # one per node plus the fabric
         layout = build_underlay(name, topo, registry, static_neighbours=static_neighbours)
         state = LabState(name, topo, layout, root, options)
         state.directory.mkdir(parents=True, exist_ok=True)
         registry.push(shutil.rmtree, state.directory, True, what=f"remove {state.directory}")
-        for node in topo.nodes:
+        for i, node in enumerate(topo.nodes, 1):
             write_node_config(node, topo, state.paths(node.name), options)
+            tell("writing BIRD configs", i, count)
         bp.check_config(state.paths(topo.nodes[0].name).config)
-        for node in topo.nodes:
+        for i, node in enumerate(topo.nodes, 1):
             paths = state.paths(node.name)
             registry.push(bp.stop_bird, paths, what=f"stop bird of {node.name}")
             bp.start_bird(state.ns(node.name), paths)
+            tell("starting BIRD", i, count)
         state.save()
     except BaseException:
         registry.close()  # all-or-nothing: unwind what was built
@@ -202,11 +216,27 @@ def lab_report(state: LabState) -> LabReport:
     return LabReport(tuple(reports), tuple(sorted(state.stopped)))
 
 
-def wait_converged(state: LabState, timeout: float = 60.0, interval: float = 0.5) -> LabReport:
-    """Poll until every running node is converged; HostError naming the stragglers on timeout."""
+def wait_phase(report: LabReport) -> tuple[str, int, int]:
+    """What a wait is at: sessions first (Established of expected, over running nodes), then routes learned."""
+    running = [n for n in report.nodes if n.running]
+    up, expected = sum(n.sessions_up for n in running), sum(n.sessions_expected for n in running)
+    learned, wanted = sum(n.blocks_learned for n in running), sum(n.blocks_expected for n in running)
+    if not report.converged and up < expected:
+        return "waiting for sessions Established", up, expected
+    if not report.converged and learned < wanted:
+        return "waiting for routes learned", learned, wanted
+    return "nodes converged", sum(1 for n in running if n.converged), len(running)
+
+
+def wait_converged(state: LabState, timeout: float = 60.0, interval: float = 0.5,
+                   progress: Progress | None = None) -> LabReport:
+    """Poll until every running node is converged; HostError naming the stragglers on timeout. `progress`
+    hears `wait_phase` of every poll."""
     deadline = time.monotonic() + timeout
     while True:
         report = lab_report(state)
+        if progress is not None:
+            progress(*wait_phase(report))
         if report.converged:
             return report
         if time.monotonic() > deadline:

@@ -21,12 +21,16 @@ from calicotool.overlay import ipam, records
 from calicotool.overlay.config import OverlayConfig, overlay_config
 from calicotool.overlay.desired import FORWARDING_SYSCTL, LocalNode, cluster_view, desired_state
 from calicotool.overlay.ipamstore import IpamClient
-from calicotool.overlay.kstate import HostState, diff
+from calicotool.overlay.kstate import Fdb, HostState, KernelOp, Neighbour, Route, diff
 from calicotool.overlay.netlink import NetlinkAdapter, Underlay, require_root
 from calicotool.overlay.txnstore import TxnStore
 from calicotool.overlay.vtep import vtep_mac
 
 AdapterFactory = Callable[[str | None], NetlinkAdapter]
+# progress(phase, done, total): told each phase (datastore claim, reading the cluster, kernel programming with
+# ops done/total); total 0 means no count. Optional everywhere; None costs nothing.
+Progress = Callable[[str, int, int], None]
+KERNEL_CHUNK = 64  # kernel ops applied per netlink batch when someone is watching progress
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 LOCK_TTL_S = 60.0
 LOCK_WAIT_S = 30.0
@@ -125,6 +129,28 @@ def desired_for(store: Store, e: records.Enrollment, underlay: Underlay, cfg: Ov
     return desired_state(local_node(e, underlay), view, cfg)
 
 
+def kernel_phase(ops: list[KernelOp]) -> str:
+    """'programming kernel: 3 routes, 3 neighbours, 3 FDB entries, 2 other' (only the kinds present)."""
+    kinds = {"routes": Route, "neighbours": Neighbour, "FDB entries": Fdb}
+    counts = {label: sum(1 for o in ops if isinstance(o.obj, cls)) for label, cls in kinds.items()}
+    other = len(ops) - sum(counts.values())
+    parts = [f"{n} {label}" for label, n in counts.items() if n] + ([f"{other} other"] if other else [])
+    return "programming kernel: " + (", ".join(parts) or "nothing to change")
+
+
+def apply_ops(nl: NetlinkAdapter, ops: list[KernelOp], progress: Progress | None = None) -> int:
+    """`nl.apply(ops)`; with `progress`, in chunks of KERNEL_CHUNK, telling ops done/total after each."""
+    if progress is None:
+        return nl.apply(ops)
+    phase, writes = kernel_phase(ops), 0
+    progress(phase, 0, len(ops))
+    for start in range(0, len(ops), KERNEL_CHUNK):
+        chunk = ops[start:start + KERNEL_CHUNK]
+        writes += nl.apply(chunk)
+        progress(phase, start + len(chunk), len(ops))
+    return writes
+
+
 def upsert(store: Store, wanted: Resource) -> None:
     """Create `wanted`, or update it (CAS) when its content differs; leave it alone when equal."""
     try:
@@ -165,16 +191,24 @@ def preflight(store: Store, req: EnrollRequest, address: ipaddress.IPv4Interface
 class EnrollmentTxn:
     """One enrollment: datastore and kernel steps, undone together on failure."""
 
-    def __init__(self, store: Store, nl: NetlinkAdapter, req: EnrollRequest, cfg: OverlayConfig, underlay: Underlay):
+    def __init__(self, store: Store, nl: NetlinkAdapter, req: EnrollRequest, cfg: OverlayConfig, underlay: Underlay,
+                 progress: Progress | None = None):
         self.txn = TxnStore(store, dry_run=req.dry_run)
         self.ipam = IpamClient(self.txn)
         self.nl, self.req, self.cfg, self.underlay = nl, req, cfg, underlay
         self.kernel_before: HostState | None = None
+        self.progress = progress
+
+    def _tell(self, phase: str, done: int = 0, total: int = 0) -> None:
+        if self.progress is not None:
+            self.progress(phase, done, total)
 
     def run(self, existing: Resource | None) -> EnrollResult:
         req, cfg = self.req, self.cfg
+        self._tell("reading the kernel")
         self.kernel_before = self.nl.read_state([FORWARDING_SYSCTL], devices=[cfg.device])
         try:
+            self._tell("datastore claim: tunnel and host addresses, Node, HostEndpoint")
             node_attrs = {ipam.ATTR_NODE: req.name}
             tunnel_type = ipam.TYPE_VXLAN if cfg.mode == "vxlan" else ipam.TYPE_IPIP
             tunnel = self.ipam.assign(ipam.tunnel_handle(req.name, cfg.mode), req.name,
@@ -189,9 +223,10 @@ class EnrollmentTxn:
                                    str(host), mac, req.labels, sysctls, req.forwarding)
             upsert(self.txn, records.node_resource(e))
             upsert(self.txn, records.host_endpoint_resource(e))
+            self._tell("reading remote nodes and blocks")
             desired = desired_for(self.txn, e, self.underlay, cfg)
             ops = diff(self.kernel_before, desired)
-            writes = 0 if req.dry_run else self.nl.apply(ops)
+            writes = 0 if req.dry_run else apply_ops(self.nl, ops, self.progress)
         except BaseException as exc:
             if not req.dry_run:
                 problems = self.rollback()
@@ -233,7 +268,7 @@ class EnrollmentTxn:
 
 
 def enroll(store: Store, req: EnrollRequest, adapter: AdapterFactory = NetlinkAdapter,
-           warn: Callable[[str], None] = lambda _m: None) -> EnrollResult:
+           warn: Callable[[str], None] = lambda _m: None, progress: Progress | None = None) -> EnrollResult:
     """Enroll (or re-enroll) a host. Raises InputError / DatastoreError / HostError; leaves nothing half-done."""
     check_name(req.name)
     address = parse_address(req.address)
@@ -241,9 +276,13 @@ def enroll(store: Store, req: EnrollRequest, adapter: AdapterFactory = NetlinkAd
         require_root()
     with adapter(req.netns) as nl:
         underlay = resolve_underlay(nl, address, req.interface)
+        if progress is not None:
+            progress("reading the cluster config", 0, 0)
         cfg = overlay_config(store.list("IPPool"), store.list("FelixConfiguration"), req.mode, req.pool)
         if store.check().backend == "kubernetes":
             warn(KUBE_WARNING.format(name=req.name, label=records.HOST_LABEL))
+        if progress is not None:
+            progress(f"datastore claim: locking host {req.name}", 0, 0)
         with store.lock(f"calicotool-host-{req.name}", ttl_seconds=LOCK_TTL_S, wait_seconds=LOCK_WAIT_S):
             existing = preflight(store, req, address, cfg.mode)
-            return EnrollmentTxn(store, nl, req, cfg, underlay).run(existing)
+            return EnrollmentTxn(store, nl, req, cfg, underlay, progress).run(existing)

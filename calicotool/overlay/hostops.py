@@ -15,7 +15,7 @@ from calicotool.model.resource import Resource
 from calicotool.overlay import ipam, records
 from calicotool.overlay.config import OverlayConfig, overlay_config
 from calicotool.overlay.desired import FORWARDING_SYSCTL
-from calicotool.overlay.enroll import LOCK_TTL_S, LOCK_WAIT_S, AdapterFactory, desired_for
+from calicotool.overlay.enroll import LOCK_TTL_S, LOCK_WAIT_S, AdapterFactory, Progress, apply_ops, desired_for
 from calicotool.overlay.ipamstore import IpamClient
 from calicotool.overlay.kstate import HostState, diff
 from calicotool.overlay.netlink import NetlinkAdapter, require_root
@@ -77,15 +77,18 @@ def _plan(store: Store, nl: NetlinkAdapter, e: records.Enrollment) -> tuple[Host
 
 
 def sync(store: Store, name: str, netns: str | None = None, adapter: AdapterFactory = NetlinkAdapter,
-         dry_run: bool = False) -> SyncResult:
-    """Bring the kernel in line with the datastore (remote nodes and blocks), writing only the difference."""
+         dry_run: bool = False, progress: Progress | None = None) -> SyncResult:
+    """Bring the kernel in line with the datastore (remote nodes and blocks), writing only the difference.
+    `progress` hears the phases: reading the datastore and the kernel, then kernel ops done/total."""
     _, e = load_enrollment(store, name)
     if not dry_run:
         require_root()
     with adapter(netns) as nl:
+        if progress is not None:
+            progress("reading remote nodes, blocks and the kernel", 0, 0)
         current, desired, _ = _plan(store, nl, e)
         ops = diff(current, desired)
-        writes = 0 if dry_run else nl.apply(ops)
+        writes = 0 if dry_run else apply_ops(nl, ops, progress)
     return SyncResult(name, [o.describe() for o in ops], writes, dry_run)
 
 
