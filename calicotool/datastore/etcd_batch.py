@@ -1,8 +1,8 @@
 """apply_batch for the etcd store: every change of a batch in one etcd transaction, all-or-nothing.
 
 The transaction holds one compare per change (create: the key is absent; update/delete: its mod revision is the one
-read just before) and then every put/delete; its failure branch reads the keys back so a refusal names the change
-that broke. Guards are checked against a read of every key first, so a batch that must be split into several
+read just before) and then every put/delete; a refusal is followed by a read of the keys to name the change that
+broke. Guards are checked against a read of every key first, so a batch that must be split into several
 transactions (more than `max_txn_ops` changes or `max_txn_bytes` of values) writes nothing unless all its guards
 hold; it then reports `atomic=False`, and if a concurrent writer breaks a later transaction the error says how many
 changes the earlier ones had already committed.
@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 from calicotool.datastore import etcd_layout
 from calicotool.datastore.base import BatchResult, Change, Op
-from calicotool.datastore.etcd_gateway import KeyValue, cmp_absent, cmp_mod, op_delete, op_get, op_put, txn_ranges
+from calicotool.datastore.etcd_gateway import (
+    KeyValue,
+    cmp_absent,
+    cmp_mod,
+    key_after,
+    op_delete,
+    op_get,
+    op_put,
+    txn_ranges,
+)
 from calicotool.errors import AlreadyExists, Conflict, DatastoreError, InputError, NotFound
 from calicotool.model.resource import Resource
 
@@ -64,9 +73,9 @@ def apply(store: EtcdStore, changes: list[Change]) -> BatchResult:
     for chunk in chunks:
         compares = [cmp_absent(s.key) if s.observed is None else cmp_mod(s.key, s.observed.mod_revision) for s in chunk]
         writes = [op_delete(s.key) if s.stored is None else op_put(s.key, s.value) for s in chunk]
-        ok, answer = store.gateway.txn(compares, writes, [op_get(s.key) for s in chunk])
+        ok, answer = store.gateway.txn(compares, writes)
         if not ok:
-            error = _diagnose(chunk, txn_ranges(answer))
+            error = _diagnose(chunk, _read_back(store, chunk))
             if result.applied:
                 cause = error.message.replace("; nothing was written", "")
                 error = type(error)(
@@ -101,13 +110,56 @@ def _key(store: EtcdStore, change: Change) -> str:
 
 
 def _observe(store: EtcdStore, steps: list[_Step]) -> None:
-    """Read every key the batch touches, in read-only transactions of at most max_txn_ops ranges."""
+    """Read every key the batch touches. Keys sharing a parent (a kind's or a namespace's policies...) are read in
+    a few range requests over their span when that span holds few other keys; the rest by key, in read-only
+    transactions of at most max_txn_ops ranges (etcd answers one 1,000-key range ~10x faster than 1,000 gets)."""
+    by_parent: dict[str, list[_Step]] = {}
+    for step in steps:
+        by_parent.setdefault(step.key.rpartition("/")[0], []).append(step)
+    singles: list[_Step] = []
+    for group in by_parent.values():
+        if len(group) < _SPAN_MIN or not _observe_span(store, group):
+            singles.extend(group)
     size = store.max_txn_ops
-    for start in range(0, len(steps), size):
-        part = steps[start : start + size]
+    for start in range(0, len(singles), size):
+        part = singles[start : start + size]
         _, answer = store.gateway.txn([], [op_get(s.key) for s in part])
         for step, kv in zip(part, txn_ranges(answer), strict=False):
             step.observed = kv
+
+
+_SPAN_MIN = 32  # smaller groups: a span read saves little over per-key gets
+
+
+def _observe_span(store: EtcdStore, group: list[_Step]) -> bool:
+    """Read `group`'s keys by paging through [first key, last key] at one revision. False, having set nothing,
+    when the span holds more than as many other keys as the group has (reading by key is then cheaper)."""
+    keys = sorted(s.key for s in group)
+    wanted, budget = set(keys), 2 * len(keys)
+    end, start, revision = key_after(keys[-1]), keys[0], "0"
+    found: dict[str, KeyValue] = {}
+    read = 0
+    while True:
+        kvs, header_revision, more = store.gateway.range(start, end, limit=min(store.page_size, budget + 1), revision=revision)
+        read += len(kvs)
+        if read > budget:
+            return False
+        found.update((kv.key, kv) for kv in kvs if kv.key in wanted)
+        revision = revision if revision != "0" else header_revision
+        if not more or not kvs:
+            break
+        start = kvs[-1].key + "\x00"
+    for step in group:
+        step.observed = found.get(step.key)
+    return True
+
+
+def _read_back(store: EtcdStore, chunk: list[_Step]) -> list[KeyValue | None]:
+    """The chunk's keys as they are now, to name the change whose compare failed. Read after the refusal rather
+    than in the transaction's failure branch: that branch would travel through raft with every batch (about 15% of
+    a 1,000-create transaction's bytes) to serve only the rare refusal."""
+    _, answer = store.gateway.txn([], [op_get(s.key) for s in chunk])
+    return txn_ranges(answer)
 
 
 def _check_guard(step: _Step) -> None:
@@ -127,7 +179,8 @@ def _check_guard(step: _Step) -> None:
 
 
 def _diagnose(chunk: list[_Step], now: list[KeyValue | None]) -> DatastoreError:
-    """Name the first change whose compare failed, from the failure branch's read-back."""
+    """Name the first change whose compare failed, from the keys read back after the refusal (a key changed and
+    changed back in between leaves only the generic Conflict; either way nothing was written)."""
     for step, kv in zip(chunk, now, strict=False):
         if step.observed is None and kv is not None:
             return AlreadyExists(f"{step.change.key} already exists in etcd (key {step.key}); nothing was written")

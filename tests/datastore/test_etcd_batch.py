@@ -131,3 +131,90 @@ def test_server_limit_below_ours_is_a_clear_error() -> None:
         store.close()
     finally:
         server.stop()
+
+
+def test_refused_create_only_batch_names_the_existing_key(etcd_store_factory: EtcdStoreFactory) -> None:  # noqa: F811
+    store = etcd_store_factory()
+    store.create(gnp("b"))
+    tier = Resource.new("Tier", "t1", {"order": 1})
+    # creates only, in one transaction: no read first, so the refusal itself is diagnosed
+    with pytest.raises(AlreadyExists, match=r"GlobalNetworkPolicy/b already exists.*nothing was written"):
+        store.apply_batch([Change(Op.CREATE, gnp("a")), Change(Op.CREATE, tier), Change(Op.CREATE, gnp("b"))])
+    assert names(store) == {"b"}
+
+
+def _count_calls(store: EtcdStore, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    calls = {"range": 0, "read_txn": 0, "write_txn": 0}
+    real_range, real_txn = store.gateway.range, store.gateway.txn
+
+    def counting_range(*args: Any, **kwargs: Any) -> Any:
+        calls["range"] += 1
+        return real_range(*args, **kwargs)
+
+    def counting_txn(compare: list[Any], success: list[Any], failure: list[Any] | None = None) -> Any:
+        calls["write_txn" if compare else "read_txn"] += 1
+        return real_txn(compare, success, failure)
+
+    monkeypatch.setattr(store.gateway, "range", counting_range)
+    monkeypatch.setattr(store.gateway, "txn", counting_txn)
+    return calls
+
+
+def test_split_batch_guards_read_as_one_span(etcd_store_factory: EtcdStoreFactory, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    store = etcd_store_factory(max_txn_ops="16")
+    existing = {i: store.create(gnp(f"c{i:02d}", order=i)) for i in range(0, 40, 4)}  # c00, c04, ... c36
+    store.create(gnp("c10-other"))  # inside the span, not in the batch
+    batch: list[Change] = []
+    for i in range(40):
+        if i in existing and i % 8 == 0:
+            batch.append(Change(Op.DELETE, existing[i]))
+        elif i in existing:
+            edit = existing[i].copy()
+            edit.spec["order"] = 1000 + i
+            batch.append(Change(Op.UPDATE, edit))
+        else:
+            batch.append(Change(Op.CREATE, gnp(f"c{i:02d}", order=i)))
+    calls = _count_calls(store, monkeypatch)
+    result = store.apply_batch(batch)
+    assert calls == {"range": 1, "read_txn": 0, "write_txn": 3}  # one span read, 40 changes in 16 + 16 + 8
+    assert result.atomic is False and len(result.results) == 40
+    for change, res in zip(batch, result.results, strict=True):
+        if change.op is Op.DELETE:  # what was deleted, as read before the batch
+            assert res.to_dict() == change.resource.to_dict()
+        elif change.op is Op.UPDATE:
+            assert res.metadata["uid"] == change.resource.metadata["uid"] and res.spec["order"] >= 1000
+    left = {r.name: r for r in store.list("GlobalNetworkPolicy")}
+    assert set(left) == {f"c{i:02d}" for i in range(40) if not (i in existing and i % 8 == 0)} | {"c10-other"}
+    assert left["c04"].spec["order"] == 1004 and left["c05"].spec["order"] == 5
+
+
+@pytest.mark.parametrize("bad", ["stale-update", "create-existing"])
+def test_split_batch_span_read_still_checks_every_guard(
+    etcd_store_factory: EtcdStoreFactory,  # noqa: F811
+    bad: str,
+) -> None:
+    store = etcd_store_factory(max_txn_ops="16")
+    first = store.create(gnp("c33", order=1))
+    store.update(first.copy())
+    last = Change(Op.UPDATE, first) if bad == "stale-update" else Change(Op.CREATE, gnp("c33"))
+    batch = [Change(Op.CREATE, gnp(f"c{i:02d}")) for i in range(40) if i != 33] + [last]
+    with pytest.raises(Conflict if bad == "stale-update" else AlreadyExists, match="c33.*nothing was written"):
+        store.apply_batch(batch)
+    assert names(store) == {"c33"}
+
+
+def test_crowded_span_falls_back_to_reading_by_key(
+    etcd_store_factory: EtcdStoreFactory,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = etcd_store_factory(max_txn_ops="30")
+    store.apply_batch([Change(Op.CREATE, gnp(f"c01-x{i:03d}")) for i in range(90)])  # 90 others inside the span
+    store.create(gnp("c20"))
+    calls = _count_calls(store, monkeypatch)
+    with pytest.raises(AlreadyExists, match="c20"):
+        store.apply_batch([Change(Op.CREATE, gnp(f"c{i:02d}")) for i in range(1, 41)])
+    # gave up on the span after one page of 81 keys (> 2 x 40), then read the 40 keys in 30 + 10
+    assert calls == {"range": 1, "read_txn": 2, "write_txn": 0}
+    assert len(names(store)) == 91
+    result = store.apply_batch([Change(Op.CREATE, gnp(f"c{i:02d}")) for i in range(21, 61)])
+    assert len(result.results) == 40 and len(names(store)) == 131
