@@ -192,6 +192,20 @@ class FelixConfigurationSpec(TypedDict, total=False):
     failsafeOutboundHostPorts: list[dict[str, Any]]
 
 
+class CalicoNodeStatusSpec(TypedDict, total=False):
+    node: str
+    classes: list[Literal["Agent", "BGP", "Routes"]]
+    updatePeriodSeconds: int
+
+
+class ClusterInformationSpec(TypedDict, total=False):
+    calicoVersion: str
+    clusterGUID: str
+    clusterType: str
+    datastoreReady: bool
+    variant: str
+
+
 KIND_SPECS: dict[str, type] = {
     "NetworkPolicy": NetworkPolicySpec,
     "GlobalNetworkPolicy": GlobalNetworkPolicySpec,
@@ -209,6 +223,8 @@ KIND_SPECS: dict[str, type] = {
     "BlockAffinity": BlockAffinitySpec,
     "IPAMHandle": IPAMHandleSpec,
     "FelixConfiguration": FelixConfigurationSpec,
+    "CalicoNodeStatus": CalicoNodeStatusSpec,
+    "ClusterInformation": ClusterInformationSpec,
 }
 
 SpecT = TypeVar("SpecT")
