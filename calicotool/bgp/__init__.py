@@ -3,7 +3,7 @@
 Pure core: state, topology/synthetic (inputs), eligibility, selection, assign, planner, layout, sessions, mesh,
 propagation, tolerance, resources, report, runlog, render_graph (to_dot). I/O edges: inputs (read a Store),
 reconcile, sidecar (the --interval loop), migrate, status (CalicoNodeStatus), seed.seed_store, progress (stderr),
-render_graph.write_graph (Graphviz). See docs/route-reflectors.md.
+render_graph.write_graph (calicotool.drawing: Graphviz or the built-in SVG layout). See docs/route-reflectors.md.
 
 Public surface (everything else is internal and may move)::
 

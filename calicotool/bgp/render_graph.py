@@ -2,19 +2,18 @@
 client sessions coloured like their group, the reflector mesh in bold. Large graphs are summarised: clients of
 the same group in the same zone become one box ("37 clients"), so the picture stays readable at any size.
 
-`to_dot` is pure (graph -> DOT text); `write_graph` runs Debian's `dot`/`fdp` for .svg/.png, or writes .dot.
+`to_dot` is pure (graph -> DOT text); `write_graph` renders it (calicotool.drawing: Graphviz when installed, else a built-in
+SVG layout) or writes .dot.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections import defaultdict
 from pathlib import Path
 
 import networkx as nx
 
-from calicotool.errors import InputError
+from calicotool.drawing.graph_file import write_graph_file
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22"]
@@ -116,24 +115,8 @@ def _node_line(d: str, attrs: dict[str, str], count: int, groups: list[str]) -> 
 
 
 def write_graph(g: nx.Graph, path: str | Path, title: str = "") -> Path:
-    """Write `g` as .dot, or render .svg/.png with Graphviz (`fdp`, which keeps zone clusters for undirected
-    graphs). InputError for other suffixes or when Graphviz is missing."""
+    """Write `g` as .dot, or as .svg/.png laid out by Graphviz (`fdp`, which keeps zone clusters for undirected
+    graphs, else `dot`); without Graphviz, .svg comes from the built-in layout. InputError for other suffixes."""
     out = Path(path)
-    fmt = out.suffix.lower().lstrip(".")
-    if fmt not in ("dot", "gv", "svg", "png"):
-        raise InputError(f"--graph wants a .svg, .png or .dot file, got {out.name!r}")
-    text = to_dot(g, title)
-    if fmt in ("dot", "gv"):
-        out.write_text(text)
-        return out
-    engine = shutil.which("fdp") or shutil.which("dot")
-    if engine is None:
-        raise InputError("Graphviz is not installed (need `fdp` or `dot` for .svg/.png); write a .dot file instead")
-    try:
-        proc = subprocess.run([engine, f"-T{fmt}", "-o", str(out)], input=text.encode(), capture_output=True,
-                              timeout=120)
-    except subprocess.TimeoutExpired:
-        raise InputError(f"graphviz took over 120 s to lay out {out.name}; write a .dot file instead") from None
-    if proc.returncode != 0:
-        raise InputError(f"graphviz failed: {proc.stderr.decode(errors='replace').strip()[:300]}")
+    write_graph_file(to_dot(g, title), out, engines=("fdp", "dot"), timeout=120)
     return out

@@ -3,8 +3,6 @@ between all groups). Exit codes of explain: 0 allowed, 1 denied (like a check), 
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Annotated
 
@@ -13,12 +11,13 @@ import typer
 from calicotool.cli.context import AppContext, app_context
 from calicotool.cli.exitstatus import ExitStatus
 from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, render_table
+from calicotool.drawing.graph_file import check_graph_path, write_graph_file
 from calicotool.errors import InputError
 from calicotool.policy.eval_matrix import reachability
 from calicotool.policy.eval_model import FlowResult
 from calicotool.policy.eval_source import EvalSource, from_manifests, from_policies, from_store
 from calicotool.policy.eval_specs import SPEC_HELP, checked_flow, display_name, parse_endpoint_spec, parse_port_spec
-from calicotool.policy.matrix_graph import GRAPH_SUFFIXES, explicit_denies, to_dot
+from calicotool.policy.matrix_graph import explicit_denies, to_dot
 
 _HELP_SPEC = SPEC_HELP.replace("[", "\\[")  # Rich would read [..] as markup
 
@@ -120,7 +119,7 @@ def matrix_command(
     output: OutputOption = OutputFormat.table,
     graph: Annotated[
         Path | None,
-        typer.Option("--graph", help="Also draw the matrix: .svg/.png (Graphviz `dot`) or .dot.", show_default=False),
+        typer.Option("--graph", help="Also draw the matrix: .svg, .png (needs Graphviz) or .dot.", show_default=False),
     ] = None,
     show_denied: Annotated[
         bool, typer.Option("--show-denied", help="With --graph: dashed red edges for ports a rule explicitly denies.")
@@ -129,7 +128,7 @@ def matrix_command(
     """Reachability table between all groups of the rule set (rows: source, columns: destination)."""
     app = app_context(ctx)
     if graph is not None:
-        _check_graph_path(graph)
+        check_graph_path(graph)
     source = _source(app, policies, env, manifests, staged)
     specs = [parse_port_spec(p) for p in (ports or ["443/TCP"])]
     inv = source.policy_set.inventory
@@ -146,7 +145,7 @@ def matrix_command(
     if graph is not None:
         denied = explicit_denies(source.policy_set, matrix) if show_denied else None
         title = "reachability " + ", ".join(str(s) for s in specs) + (f" (env {env})" if env else "")
-        _write_graph(to_dot(matrix, denied, title), graph)
+        write_graph_file(to_dot(matrix, denied, title), graph)
     if output == OutputFormat.table:
         names = [display_name(ep) for ep in members]
         for spec, grid in matrix.grids:
@@ -156,35 +155,6 @@ def matrix_command(
         render_data(app, matrix.to_dict(), output)
     if graph is not None:
         app.info(f"graph written to {graph}")
-
-
-def _check_graph_path(path: Path) -> None:
-    """Fail before any work on a suffix we cannot draw or a directory that is not there."""
-    if path.suffix.lower().lstrip(".") not in GRAPH_SUFFIXES:
-        raise InputError(f"--graph wants a .svg, .png or .dot file, got {path.name!r}")
-    if not path.parent.is_dir():
-        raise InputError(f"--graph: directory {str(path.parent)!r} does not exist")
-
-
-def _write_graph(text: str, path: Path) -> None:
-    """Write DOT text, or have Graphviz `dot` render it to .svg/.png (bounded in time)."""
-    fmt = path.suffix.lower().lstrip(".")
-    data = text.encode()
-    if fmt in ("svg", "png"):
-        engine = shutil.which("dot")
-        if engine is None:
-            raise InputError("Graphviz `dot` is not installed (needed for .svg/.png); write a .dot file instead")
-        try:
-            proc = subprocess.run([engine, f"-T{fmt}"], input=data, capture_output=True, timeout=60)
-        except subprocess.TimeoutExpired:
-            raise InputError(f"--graph: graphviz took over 60 s to lay out {path.name}") from None
-        if proc.returncode != 0:
-            raise InputError(f"--graph: graphviz failed: {proc.stderr.decode(errors='replace').strip()[:300]}")
-        data = proc.stdout
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise InputError(f"--graph: cannot write {str(path)!r}: {exc.strerror or exc}") from None
 
 
 def register(app: typer.Typer) -> None:

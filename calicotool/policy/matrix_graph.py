@@ -16,7 +16,6 @@ from calicotool.policy.eval_model import Decider
 from calicotool.policy.eval_specs import display_name, flow_for
 from calicotool.policy.evaluator import PolicySet
 
-GRAPH_SUFFIXES = ("dot", "gv", "svg", "png")
 SHAPES = {
     EndpointKind.POD: ("ellipse", "#dbe9f6"),
     EndpointKind.NETWORKSET: ("box", "#fdf1d6"),
