@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Installs calicotool and runs its main jobs on the embedded default: no cluster, the local manifest directory
-# ./cluster as the datastore, the sample rule set in policies/ and the sample topologies in topologies/.
+# Installs calicotool into the project virtual environment .venv and runs its main jobs on the embedded default:
+# no cluster, the local manifest directory ./cluster as the datastore, the sample rule set in policies/ and the
+# sample topologies in topologies/. Needs only git and python3 (with venv): no Graphviz, no root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
-"$PY" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e .
+. scripts/venv.sh
+ensure_venv
 export CALICOTOOL_DATASTORE=${CALICOTOOL_DATASTORE:-dir:./cluster}
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+bold='' plain=''
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; fi  # colour only on a terminal
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; "$@"; }
 
 echo "calicotool $(calicotool --version | cut -d' ' -f2), datastore: $(calicotool datastore which 2>/dev/null)"
 
@@ -20,7 +23,7 @@ step calicotool policy explain --src api --dst db --port 5432/TCP --policies pol
 step calicotool policy explain --src frontend --dst db --port 5432/TCP --policies policies --env prod || true
 step calicotool get globalnetworkpolicies
 
-# 2. Route reflectors for a sample cluster
+# 2. Route reflectors for a sample cluster (the picture needs no Graphviz: without it a built-in layout draws it)
 mkdir -p out
 step calicotool rr plan --topology topologies/medium-60-3zone-racks.yaml --graph out/rr-plan.svg
 # reconcile a model cluster kept in its own directory datastore: seed it, converge, and show a repeat writes nothing
@@ -32,3 +35,4 @@ step calicotool --datastore dir:out/rr-cluster rr reconcile --once --no-wait
 echo
 echo "Policy manifests are in ./cluster (kustomization.yaml included); the RR graph is out/rr-plan.svg;"
 echo "the reconciled model cluster is out/rr-cluster (first run's report: out/rr-reconcile.json)."
+venv_hint

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs everything the tests need (Debian packages + Python deps) and runs lint, types and the suite.
+# Installs everything the tests need (Debian packages; Python deps into the project virtual environment .venv)
+# and runs lint, types and the suite. Never installs into the system Python.
 # Usage: bash scripts/test.sh [extra pytest args]      (CI: .ci/run calls exactly this)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
 
 bash scripts/install-system-deps.sh
-"$PY" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e '.[test]'
+. scripts/venv.sh
+ensure_venv test
+PY="$VENV/bin/python"
 
 echo "== ruff"
 "$PY" -m ruff check calicotool tests benchmarks
@@ -21,4 +23,5 @@ if [ "$rc" -eq 5 ]; then
   echo "pytest collected no tests: failing on purpose (a suite that runs nothing proves nothing)" >&2
   exit 1
 fi
+venv_hint
 exit "$rc"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -294,9 +295,42 @@ def test_host_enroll_and_sync_progress(cli: CliRunner, tmp_path: Path, request: 
 # --- lab up / lab status --wait (real namespaces and BIRD) ----------------------------------------------------------
 
 
+class HeldBird:
+    """Holds back the first BIRD a lab starts until a convergence wait has reported its first poll, so every wait
+    deterministically passes through "waiting for sessions Established" (its peers expect a session with a node
+    whose BIRD never ran), however fast or loaded the machine is. Then starts it, and the wait converges for real."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from calicotool.lab import bird_process, runner
+
+        self.real_start, self.real_phase = bird_process.start_bird, runner.wait_phase
+        self.held: list[tuple[str, object]] = []
+        self.polls_while_held: list[tuple[str, int, int]] = []
+        monkeypatch.setattr(bird_process, "start_bird", self.start)
+        monkeypatch.setattr(runner, "wait_phase", self.phase)
+
+    def arm(self) -> None:
+        self.armed = True
+
+    def start(self, ns: str, paths: object) -> int:
+        if getattr(self, "armed", False):
+            self.armed = False
+            self.held.append((ns, paths))
+            return 0
+        return self.real_start(ns, paths)  # type: ignore[arg-type]
+
+    def phase(self, report: LabReport) -> tuple[str, int, int]:
+        phase = self.real_phase(report)
+        if self.held:
+            self.polls_while_held.append(phase)
+            self.real_start(*self.held.pop())  # type: ignore[arg-type]
+        return phase
+
+
 @pytest.mark.kernel
 @pytest.mark.bird
-def test_lab_up_and_status_wait_progress(cli: CliRunner, tmp_path: Path, slow: Callable[[float], None]) -> None:
+def test_lab_up_and_status_wait_progress(cli: CliRunner, tmp_path: Path, slow: Callable[[float], None],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import secrets
 
     from tests.fixtures.netns import kernel_available
@@ -305,28 +339,36 @@ def test_lab_up_and_status_wait_progress(cli: CliRunner, tmp_path: Path, slow: C
         pytest.skip(kernel_available() or "")
     env = {"CALICOTOOL_LAB_DIR": str(tmp_path / "labs")}
     name = "p" + secrets.token_hex(3)
+    held = HeldBird(monkeypatch)
     slow(1.1)
     up_args = ("lab", "up", "--nodes", "3", "--rr", "mesh", "--name", name, "--timeout", "60", "-o", "json")
     try:
+        held.arm()
         up = cli(*up_args, environ=env)
         assert up.exit_code == 0, up.stderr
         assert json.loads(up.stdout)["converged"]
+        # n2 and n3 expect 2 sessions each; the one with the held n1 cannot be up (n2-n3 may be, on a slow machine)
+        [(phase, up_count, expected)] = held.polls_while_held
+        assert (phase, expected) == ("waiting for sessions Established", 4) and up_count <= 2
         lines = up.stderr.splitlines()
         want = [f"lab {name}: creating 4 namespaces and the underlay", f"lab {name}: writing BIRD configs 3/3",
-                f"lab {name}: starting BIRD 1/3", f"lab {name}: starting BIRD 3/3", f"lab {name}: nodes converged 3/3"]
+                f"lab {name}: starting BIRD 1/3", f"lab {name}: starting BIRD 3/3",
+                f"lab {name}: waiting for sessions Established {up_count}/4", f"lab {name}: nodes converged 3/3"]
         assert [line for line in lines if line in want] == want and lines[-1] == want[-1], lines
-        assert any(line.startswith(f"lab {name}: waiting for sessions Established ") for line in lines), lines
         assert cli("lab", "down", "--name", name, environ=env).exit_code == 0
 
+        held.arm()
         up = cli(*up_args, "--no-wait", environ=env)  # status --wait does the waiting
         assert up.exit_code == 0 and f"lab {name}: starting BIRD 3/3" in up.stderr.splitlines()
         assert "waiting" not in up.stderr and "converged 3/3" not in up.stderr
+        assert not json.loads(up.stdout)["converged"]  # one BIRD is held back: not converged, deliberately
         shown = cli("lab", "status", "--name", name, "--wait", "30", "-o", "json", environ=env)
         quiet = cli("lab", "status", "--name", name, "--wait", "30", "-o", "json",
                     environ={**env, "CALICOTOOL_PROGRESS": "off"})
         assert shown.exit_code == quiet.exit_code == 0, shown.stderr
         assert shown.stdout == quiet.stdout and quiet.stderr == "" and json.loads(shown.stdout)["converged"]
         lines = shown.stderr.splitlines()
-        assert lines[0].startswith(f"lab {name}: waiting for ") and lines[-1] == f"lab {name}: nodes converged 3/3"
+        assert re.fullmatch(f"lab {name}: waiting for sessions Established [012]/4", lines[0]), lines
+        assert lines[-1] == f"lab {name}: nodes converged 3/3"
     finally:
         cli("lab", "down", "--name", name, environ=env)

@@ -201,7 +201,9 @@ def test_missing_tls_file_is_input_error() -> None:
 
 
 class _HangingGateway(http.server.BaseHTTPRequestHandler):
-    """Answers etcd's /version, then never answers a POST in time: a member that stalls mid-write."""
+    """Answers etcd's /version, then never answers a POST until the test is over: a member that stalls mid-write."""
+
+    released = threading.Event()
 
     def do_GET(self) -> None:
         body = b'{"etcdserver":"3.4.23","etcdcluster":"3.4.0"}'
@@ -211,7 +213,7 @@ class _HangingGateway(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_POST(self) -> None:
-        time.sleep(1.5)
+        self.released.wait(30)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -229,6 +231,7 @@ def test_stalled_write_is_not_retried_on_another_member(etcd_store_factory: Etcd
         with pytest.raises(NotFound):  # the healthy member was not asked to repeat the write
             etcd_store_factory().get("GlobalNetworkPolicy", "maybe")
     finally:
+        _HangingGateway.released.set()
         server.shutdown()
         server.server_close()
 

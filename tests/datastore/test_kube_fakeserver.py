@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -209,8 +208,7 @@ def test_watch_streams_added_modified_deleted(both: FakeKubeServer) -> None:
                         return
 
     t = threading.Thread(target=watch)
-    t.start()
-    time.sleep(0.2)
+    t.start()  # no need to wait for it: the watch replays every event after `start`
     created = requests.post(both.url + NP, json=_np("default.w"), timeout=5).json()
     requests.put(f"{both.url}{NP}/default.w", json=dict(created, spec={"order": 1}), timeout=5)
     requests.delete(f"{both.url}{NP}/default.w", timeout=5)

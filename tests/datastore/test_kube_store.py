@@ -294,24 +294,32 @@ def test_lock_takes_over_an_expired_lease(kube_store_factory: KubeStoreFactory) 
 
 
 def test_lock_waits_for_release(kube_store_factory: KubeStoreFactory) -> None:
+    """b asks while a holds: a lets go only after the server has seen b try (and fail), so b must have waited."""
     import threading
 
     a, b = kube_store_factory(), kube_store_factory()
-    entered = threading.Event()
+    server = kube_store_factory.server
+    entered, order = threading.Event(), []
+
+    def lease_requests() -> int:
+        return sum(1 for _, path in server.requests if "/leases" in path)
 
     def hold() -> None:
         with a.lock("w", ttl_seconds=30):
+            seen = lease_requests()
             entered.set()
-            time.sleep(0.4)
+            deadline = time.monotonic() + 10
+            while lease_requests() < seen + 2 and time.monotonic() < deadline:  # b read the lease and was refused
+                time.sleep(0.01)
+            order.append("a-done")
 
     t = threading.Thread(target=hold)
     t.start()
-    entered.wait(5)
-    start = time.monotonic()
-    with b.lock("w", wait_seconds=5):
-        waited = time.monotonic() - start
+    assert entered.wait(10)
+    with b.lock("w", wait_seconds=10):
+        order.append("b-in")
     t.join()
-    assert 0.1 < waited < 4
+    assert order == ["a-done", "b-in"]
 
 
 def _free_port() -> int:
@@ -346,11 +354,11 @@ def test_bad_credentials_and_timeouts_are_unavailable(tmp_path: Path) -> None:
         good = KubeStore.from_spec(None, {**_kubeconfig(tmp_path, srv.url, token="right"),
                                           "CALICOTOOL_KUBE_TIMEOUT": "0.3"})
         assert good.list("GlobalNetworkPolicy") == []
-        srv.faults.delay = 1.0
+        srv.faults.delay = 2.0
         start = time.monotonic()
         with pytest.raises(Unavailable, match="timed out"):
             good.get("GlobalNetworkPolicy", "x")
-        assert time.monotonic() - start < 1.0
+        assert time.monotonic() - start < srv.faults.delay  # gave up before the server would have answered
         srv.faults.delay = 0
         srv.faults.fail_next(1, status=403, reason="Forbidden", message="no rbac")
         with pytest.raises(Unavailable, match="403 Forbidden"):
@@ -467,9 +475,11 @@ def test_lock_is_renewed_while_held(kube_store_factory: KubeStoreFactory) -> Non
         return server.fetch("coordination.k8s.io/v1", "leases", "calicotool-long", "calico-system")["spec"]["renewTime"]
 
     with a.lock("long", ttl_seconds=1):
-        first = renew_time()
-        time.sleep(1.3)  # longer than the TTL: only renewal keeps the lease alive
-        assert renew_time() > first
+        held_since, first = time.monotonic(), renew_time()
+        deadline = held_since + 10
+        while renew_time() == first or time.monotonic() < held_since + 1.3:  # renewed, and held past the 1 s TTL
+            assert time.monotonic() < deadline, "the lease was never renewed"
+            time.sleep(0.05)
         with pytest.raises(Conflict):
             with b.lock("long"):
                 pass
