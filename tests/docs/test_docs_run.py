@@ -57,20 +57,20 @@ def _script(blocks: list[Block], etcd_url: str | None, checkout_env: dict[str, s
     out = ["set -o pipefail"]
     for i, b in enumerate(blocks):
         body = b.body if etcd_url is None else b.body.replace(DOC_ETCD, etcd_url)
-        out.append(f"echo '@@BLOCK {i}'")
+        out.append(f"echo '@@DOCS-BLOCK {i}'")
         if b.lang == "console":
             for j, cmd in enumerate(b.commands()):
                 text = cmd.text if etcd_url is None else cmd.text.replace(DOC_ETCD, etcd_url)
-                out.append(f"echo '@@CMD {i} {j}'")
+                out.append(f"echo '@@DOCS-CMD {i} {j}'")
                 out.append(text)
-                out.append(f"__rc=$?; if [ $__rc -ne 0 ]; then echo \"@@FAIL {i} exit $__rc\"; exit 1; fi")
+                out.append(f"__rc=$?; if [ $__rc -ne 0 ]; then echo \"@@DOCS-FAIL {i} exit $__rc\"; exit 1; fi")
         elif "checkout" in b.markers:
             exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in checkout_env.items())
             out.append(f"( set -e; cd {shlex.quote(str(REPO))}; export {exports}\n{body})"
-                       f" || {{ echo \"@@FAIL {i} exit $?\"; exit 1; }}")
+                       f" || {{ echo \"@@DOCS-FAIL {i} exit $?\"; exit 1; }}")
         else:
             out.append(f"set -e\n{body}set +e")
-    out.append("echo '@@END'")
+    out.append("echo '@@DOCS-END'")
     return "\n".join(out) + "\n"
 
 
@@ -79,10 +79,10 @@ def _segments(output: str) -> dict[tuple[int, int], list[str]]:
     segs: dict[tuple[int, int], list[str]] = {}
     current: list[str] | None = None
     for line in output.splitlines():
-        if line.startswith("@@CMD "):
+        if line.startswith("@@DOCS-CMD "):
             _, i, j = line.split()
             current = segs.setdefault((int(i), int(j)), [])
-        elif line.startswith("@@"):
+        elif line.startswith("@@DOCS-"):
             current = None
         elif current is not None:
             current.append(line.rstrip())
@@ -90,7 +90,7 @@ def _segments(output: str) -> dict[tuple[int, int], list[str]]:
 
 
 def _failure(blocks: list[Block], output: str) -> str:
-    markers = [ln for ln in output.splitlines() if ln.startswith("@@BLOCK ")]
+    markers = [ln for ln in output.splitlines() if ln.startswith("@@DOCS-BLOCK ")]
     where = blocks[int(markers[-1].split()[1])].where if markers else "before the first block"
     tail = "\n".join(output.splitlines()[-40:])
     return f"docs block at {where} failed; last output:\n{tail}"
@@ -140,7 +140,8 @@ def test_doc_commands_run(doc: Path, tmp_path: Path, request: pytest.FixtureRequ
     finally:
         _clean_up(env, labs)
     output = proc.stdout if etcd_url is None else proc.stdout.replace(etcd_url, DOC_ETCD)
-    assert proc.returncode == 0 and output.rstrip().endswith("@@END"), _failure(blocks, output)
+    output = output.replace(env["HOME"], "~")  # docs show paths under the reader's home as ~/...
+    assert proc.returncode == 0 and output.rstrip().endswith("@@DOCS-END"), _failure(blocks, output)
     segs = _segments(output)
     for i, b in enumerate(blocks):
         for j, cmd in enumerate(b.commands()):
