@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/venv.sh
-ensure_venv
+ensure_venv ""   # no extras: calicotool and its runtime dependencies
 export CALICOTOOL_DATASTORE=${CALICOTOOL_DATASTORE:-dir:./cluster}
 bold='' plain=''
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; fi  # colour only on a terminal

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by quickstart.sh and test.sh: make (or reuse) the project virtual environment and install calicotool
 # into it. Never installs into the interpreter that created it (works with Debian's PEP 668 /usr/bin/python3).
 #   ensure_venv [EXTRAS]     e.g. ensure_venv test  ->  pip install -e '.[test]' into $VENV
@@ -25,16 +26,28 @@ _make_venv() {
   exit 2
 }
 
+# True when $VENV imports calicotool from this checkout (an editable install of it).
+_installed_here() {
+  "$VENV/bin/python" - "$PWD" >/dev/null 2>&1 <<'PY'
+import pathlib, sys
+import calicotool
+sys.exit(pathlib.Path(calicotool.__file__).resolve().parents[1] != pathlib.Path(sys.argv[1]).resolve())
+PY
+}
+
 ensure_venv() {
-  local extras=${1:-} spec=. stamp want
+  local extras=${1:-} spec=. sha stamp_sha="" stamp_extras=""
   [ -n "$extras" ] && spec=".[$extras]"
   [ -x "$VENV/bin/python" ] || _make_venv
-  # Re-install only when pyproject.toml, the extras or the checkout's path changed (repeat runs stay fast).
-  stamp="$VENV/.calicotool-install"
-  want="$(pwd) $spec $(sha256sum pyproject.toml | cut -c1-16)"
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! "$VENV/bin/python" -c 'import calicotool' 2>/dev/null; then
+  # Re-install only when needed, so repeat runs stay fast: not installed from this checkout, pyproject.toml
+  # changed since the last install, or extras asked for that the last install did not include.
+  sha=$(sha256sum pyproject.toml | cut -c1-16)
+  if [ -f "$VENV/.calicotool-install" ]; then read -r stamp_sha stamp_extras < "$VENV/.calicotool-install" || true; fi
+  if ! _installed_here || { [ -n "$stamp_sha" ] && [ "$stamp_sha" != "$sha" ]; } \
+     || { [ -n "$extras" ] && { [ "$stamp_sha" != "$sha" ] || [[ ",$stamp_extras," != *",$extras,"* ]]; }; }; then
     PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip install --quiet -e "$spec"
-    echo "$want" > "$stamp"
+    if [ "$stamp_sha" = "$sha" ] && [ -z "$extras" ]; then extras=$stamp_extras; fi  # kept what was there
+    echo "$sha ${extras}" > "$VENV/.calicotool-install"
   fi
   PATH="$(cd "$VENV" && pwd)/bin:$PATH"
   export PATH
