@@ -130,7 +130,8 @@ def test_doc_commands_run(doc: Path, tmp_path: Path, request: pytest.FixtureRequ
     path = _path_without_graphviz(tmp_path / "bin")
     env = {k: v for k, v in os.environ.items() if not k.startswith(DROP_ENV)}
     env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{path}", HOME=str(tmp_path / "home"),
-               CALICOTOOL_LAB_DIR=str(labs), CALICOTOOL_PROGRESS="off", NO_COLOR="1", COLUMNS="130", TERM="dumb")
+               CALICOTOOL_LAB_DIR=str(labs), CALICOTOOL_PROGRESS="off", COLUMNS="130")
+    env.pop("NO_COLOR", None)  # not needed: output is a pipe, and nothing may colour a pipe
     etcd_url = request.getfixturevalue("etcd_server").client_url if "etcd" in needs else None
     checkout_env = {"CALICOTOOL_VENV": sys.prefix}
     try:
@@ -142,6 +143,7 @@ def test_doc_commands_run(doc: Path, tmp_path: Path, request: pytest.FixtureRequ
     output = proc.stdout if etcd_url is None else proc.stdout.replace(etcd_url, DOC_ETCD)
     output = output.replace(env["HOME"], "~")  # docs show paths under the reader's home as ~/...
     assert proc.returncode == 0 and output.rstrip().endswith("@@DOCS-END"), _failure(blocks, output)
+    assert "\x1b[" not in output, "terminal escape codes written to a pipe: colour only on a terminal"
     segs = _segments(output)
     for i, b in enumerate(blocks):
         for j, cmd in enumerate(b.commands()):
