@@ -180,8 +180,8 @@ def delete(
     app.info(f"{info.kind}/{name} deleted")
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(get)
-    app.command()(apply)
-    app.command()(diff)
-    app.command()(delete)
+app = typer.Typer()
+app.command()(get)
+app.command()(apply)
+app.command()(diff)
+app.command()(delete)

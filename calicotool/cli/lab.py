@@ -181,7 +181,7 @@ def stop(
     name: Name = "lab",
     crash: Annotated[bool, typer.Option("--crash", help="SIGKILL (peers see a dropped session) not SIGTERM.")] = False,
 ) -> None:
-    """Stop one node's BIRD (e.g. a route reflector) to watch the lab reconverge."""
+    """Stop one node's BIRD, a route reflector for instance, to watch the lab reconverge."""
     from calicotool.lab.runner import load_state, stop_node
 
     app_ctx = app_context(ctx)
