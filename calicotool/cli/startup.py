@@ -33,14 +33,17 @@ def cache_dir(environ: Mapping[str, str]) -> str | None:
     return None
 
 
-def fingerprint() -> str:
-    """Changes whenever a file of calicotool or Typer changes (mtime or size), or Python or FORMAT does."""
-    parts = [calicotool.__version__, sys.version, str(FORMAT)]
+def code_roots() -> list[str]:
+    """The directories whose code decides the help texts and the command tree: calicotool's and Typer's."""
     roots = [os.path.dirname(calicotool.__file__)]
     typer_dir = _package_dir("typer")
-    if typer_dir:
-        roots.append(typer_dir)
-    for root in roots:
+    return [*roots, typer_dir] if typer_dir else roots
+
+
+def fingerprint(roots: list[str] | None = None) -> str:
+    """Changes whenever a file under `roots` changes (mtime or size), or the Python version or FORMAT does."""
+    parts = [calicotool.__version__, sys.version, str(FORMAT)]
+    for root in code_roots() if roots is None else roots:
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
             for name in sorted(filenames):
