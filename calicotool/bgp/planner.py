@@ -17,6 +17,7 @@ from calicotool.bgp.options import PlanOptions, group_index
 from calicotool.bgp.selection import ZoneTarget, choose_zone_reflectors, zone_targets
 from calicotool.bgp.state import BgpNode, ClusterState
 from calicotool.errors import InputError
+from calicotool.wording import labelled, plural
 
 
 @dataclass
@@ -123,7 +124,7 @@ def plan_route_reflectors(state: ClusterState, opts: PlanOptions) -> RouteReflec
         chosen[zone] = choose_zone_reflectors(staying[zone], promotable[zone], *targets[zone])
         if wanted[zone] > len(chosen[zone]) or (not candidates[zone] and opts.min_per_zone > 0):
             warnings.append(
-                f"zone {_zname(zone)}: wanted {max(wanted[zone], opts.min_per_zone)} reflector(s), "
+                f"{_zname(zone)}: wanted {plural(max(wanted[zone], opts.min_per_zone), 'reflector')}, "
                 f"only {len(chosen[zone])} eligible"
             )
     _top_up(chosen, staying, promotable, opts.k, warnings)
@@ -180,7 +181,7 @@ def _domain_warnings(groups: dict[str, ReflectorGroup], state: ClusterState, war
     zones_with_rr = {z for g in groups.values() for z in g.zones}
     if len(state.zones) > 1 and len(zones_with_rr) == 1:
         warnings.append(
-            f"all calicotool route reflectors sit in zone {_zname(next(iter(zones_with_rr)))}: losing that zone "
+            f"all calicotool route reflectors sit in {_zname(next(iter(zones_with_rr)))}: losing that zone "
             "leaves clients elsewhere without one"
         )
     elif len(state.zones) == 1:
@@ -220,7 +221,8 @@ def _unmanaged_warnings(state: ClusterState, left_out: dict[str, str], reflector
 
 
 def _zname(zone: str) -> str:
-    return zone or "(none)"
+    """"zone a", but "zone-a" for a zone whose name already says so (never "zone zone-a")."""
+    return labelled("zone", zone)
 
 
 def _names(names: list[str], limit: int = 8) -> str:

@@ -28,6 +28,7 @@ from calicotool.lab.topology import (
     underlay_address,
     validate_topology,
 )
+from calicotool.wording import plural
 
 if TYPE_CHECKING:
     from calicotool.bgp.planner import RouteReflectorPlan
@@ -78,7 +79,8 @@ def topology_from_plan(plan: RouteReflectorPlan, **kwargs: Any) -> LabTopology:
     """The sessions a route-reflector plan creates, as a lab (reflector mesh + clients to their group)."""
     from calicotool.bgp.mesh import plan_graph
 
-    kwargs.setdefault("description", f"route-reflector plan: {len(plan.reflectors)} reflectors, {len(plan.groups)} group(s)")
+    kwargs.setdefault("description", f"route-reflector plan: {plural(len(plan.reflectors), 'reflector')}, "
+                                     f"{plural(len(plan.groups), 'group')}")
     return topology_from_graph(plan_graph(plan), **kwargs)
 
 
