@@ -42,9 +42,14 @@ COMMANDS: dict[str, str] = {
 
 def plain_help(command: Any) -> Any:
     """Help as plain text, the same on every Typer release: no Rich (half the start-up cost), no `<bool>` labels,
-    no ANSI codes in logs. Applied to each command as it is loaded."""
+    no ANSI codes in logs. Applied to each command as it is loaded; a help text escaped for Rich (`\\[`) reads
+    as written."""
     if hasattr(command, "rich_markup_mode"):
         command.rich_markup_mode = None
+    for holder in (command, *getattr(command, "params", ())):
+        text = getattr(holder, "help", None)
+        if isinstance(text, str) and "\\[" in text:
+            holder.help = text.replace("\\[", "[")
     for sub in getattr(command, "commands", {}).values():
         plain_help(sub)
     return command
