@@ -91,7 +91,7 @@ def plan_route_reflectors(state: ClusterState, opts: PlanOptions) -> RouteReflec
     if left_out:
         missing = sorted(n for n, why in left_out.items() if why == "no BGP IPv4 address")
         if missing:
-            warnings.append(f"{len(missing)} node(s) without a BGP IPv4 address left out: {_names(missing)}")
+            warnings.append(f"{plural(len(missing), 'node')} without a BGP IPv4 address left out: {_names(missing)}")
     if not speakers:
         raise InputError("no node has a BGP IPv4 address: nothing to plan")
 
@@ -116,7 +116,7 @@ def plan_route_reflectors(state: ClusterState, opts: PlanOptions) -> RouteReflec
     available = sum(len(v) for v in candidates.values())
     if available < opts.k:
         raise InputError(
-            f"k={opts.k} reflectors per client, but only {available} node(s) may be route reflectors "
+            f"k={opts.k} reflectors per client, but only {plural(available, 'node')} may be route reflectors "
             f"(eligible: Ready >= {int(rules.damping_seconds)}s, schedulable, untainted, not excluded)"
         )
     chosen: dict[str, list[BgpNode]] = {}
@@ -189,7 +189,8 @@ def _domain_warnings(groups: dict[str, ReflectorGroup], state: ClusterState, war
     if len(zones_with_rr) > 1:
         single = [g.name for g in groups.values() if len(g.zones) == 1 and len(g.reflectors) > 1]
         if single:
-            warnings.append(f"group(s) {', '.join(single)} have all reflectors in one zone")
+            warnings.append(f"{'group' if len(single) == 1 else 'groups'} {', '.join(single)} "
+                            f"{'has' if len(single) == 1 else 'have'} all reflectors in one zone")
 
 
 def _unmanaged_warnings(state: ClusterState, left_out: dict[str, str], reflectors: set[str]) -> list[str]:

@@ -44,6 +44,7 @@ from calicotool.datastore.labelselector import parse_label_selector
 from calicotool.errors import AlreadyExists, CalicotoolError, Conflict, InputError, NotFound, Unavailable
 from calicotool.model.kinds import CALICO_CRD_V1, CALICO_V3, KindInfo, kind_info
 from calicotool.model.resource import Resource
+from calicotool.wording import plural
 
 CORE = "v1"  # storage tag for core/v1 Node based kinds
 K8S_NETWORKING = "networking.k8s.io/v1"  # storage tag for the Kubernetes NetworkPolicy (read-only here)
@@ -335,9 +336,9 @@ class KubeStore:
                     result.results.append(res)
             except CalicotoolError as exc:
                 done = ", ".join(c.describe() for c in result.applied)
-                written = f"{len(result.applied)} change(s) were written before it: {done}" if result.applied else (
-                    "nothing was written"
-                )
+                count = len(result.applied)
+                written = (f"{plural(count, 'change')} {'was' if count == 1 else 'were'} written before it: {done}"
+                           if count else "nothing was written")
                 try:
                     err = type(exc)(f"{change.describe()} failed: {exc.message}; {written}", exc.location)
                 except TypeError:  # an error type with its own constructor (ValidationFailed): keep it as it is

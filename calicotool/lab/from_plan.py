@@ -66,8 +66,9 @@ def topology_from_graph(
             peers.append(LabPeer(ip[other], asn(other), rr, mesh, other))
         nodes.append(LabNode(name, ip[name], asn(name), (block_for(pool, i),), cid(name), tuple(peers)))
     notes = tuple(
-        f"left out {len(left)} {what}: {', '.join(left[:5])}"
-        for left, what in ((external, "external peer(s)"), (unmanaged, "unmanaged reflector(s) without planned sessions"))
+        f"left out {plural(len(left), what)}{why}: {', '.join(left[:5])}"
+        for left, what, why in ((external, "external peer", ""),
+                                (unmanaged, "unmanaged reflector", " without planned sessions"))
         if left
     )
     topo = LabTopology(tuple(nodes), pool, underlay, description or str(g.graph.get("name", "")), notes)

@@ -259,7 +259,7 @@ def test_apply_batch_reports_what_was_written(kube_store_factory: KubeStoreFacto
     partial = info.value.partial  # type: ignore[attr-defined]
     assert partial.atomic is False and partial.applied == changes[:2]
     assert "create GlobalNetworkPolicy/exists failed" in str(info.value)
-    assert "2 change(s) were written before it: create GlobalNetworkPolicy/one, update GlobalNetworkPolicy/exists" in str(
+    assert "2 changes were written before it: create GlobalNetworkPolicy/one, update GlobalNetworkPolicy/exists" in str(
         info.value
     )
     assert sorted(r.name for r in store.list("GlobalNetworkPolicy")) == ["exists", "one"]
