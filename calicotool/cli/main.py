@@ -37,6 +37,11 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         if text is not None:
             stdout.write(text + "\n")
             return 0
+    elif not args or not args[-1].startswith("-"):  # `calicotool lab`: a group without its command is a usage error
+        text = startup.cached_help(args, environ, groups_only=True)
+        if text is not None:
+            (env.stderr if env is not None else sys.stderr).write(text + "\n")
+            return 2
     from calicotool.cli.app import run
 
     status = run(args, env)

@@ -117,10 +117,21 @@ def terminal_columns() -> int:
         return 80
 
 
-def cached_help(path: list[str], environ: Mapping[str, str]) -> str | None:
-    """The help of `calicotool PATH --help` from the cache, when click would print exactly that text."""
+def cached_help(path: list[str], environ: Mapping[str, str], groups_only: bool = False) -> str | None:
+    """The help of `calicotool PATH --help` from the cache, when click would print exactly that text. With
+    `groups_only`, only for a command group (what `calicotool PATH` alone prints, groups needing a command)."""
     if any(word.startswith("-") for word in path) or terminal_columns() < 80:
         return None
     data = load(environ)
-    text = data["help"].get(" ".join(path)) if data else None
+    if data is None:
+        return None
+    if groups_only:
+        node = data["tree"]
+        for word in path:
+            node = node.get("commands", {}).get(word)
+            if node is None:
+                return None
+        if "commands" not in node:
+            return None
+    text = data["help"].get(" ".join(path))
     return text if isinstance(text, str) else None

@@ -56,6 +56,8 @@ def test_help_and_completion_come_from_the_cache_after_the_first_run(tmp_path: P
     assert len(list((tmp_path / "cache").glob("cli-*.json"))) == 1
     code, again, heavy = probe(["lab", "--help"], environ, tmp_path)
     assert (code, again, heavy) == (0, first, [])
+    code, out, heavy = probe(["lab"], environ, tmp_path)  # help on stderr, exit 2, still without Typer
+    assert (code, out, heavy) == (2, "", [])
     tab = environ | {"_CALICOTOOL_COMPLETE": "complete_bash", "COMP_WORDS": "calicotool lab st", "COMP_CWORD": "2"}
     code, out, heavy = probe([], tab, tmp_path)
     assert (code, out.split(), heavy) == (0, ["status", "stop", "start"], [])
@@ -72,6 +74,11 @@ def test_cached_help_is_what_typer_prints_for_every_command(cli: CliRunner, tmp_
         assert typer_said.exit_code == 0 and typer_said.stdout == text + "\n", path
         assert run([*path.split(), "-h"], environ, tmp_path).stdout == text + "\n", path
         assert "<bool>" not in text and "\\[" not in text, path  # plain help: no Rich labels or escapes
+        if path in ("", "datastore", "policy", "rr", "host", "lab"):  # a group without its command: help, exit 2
+            typer_said = cli(*path.split())
+            cached = run(path.split(), environ, tmp_path)
+            assert (cached.exit_code, cached.stdout, cached.stderr) == (2, "", text + "\n") == (
+                typer_said.exit_code, typer_said.stdout, typer_said.stderr), path
 
 
 def test_narrow_terminal_and_stale_cache_are_not_served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
