@@ -153,3 +153,24 @@ def test_explain_on_etcd_prints_no_warning(cli: CliRunner, tmp_path: Path,
                   "5432/TCP", environ=environ)
         assert res.exit_code == 0, res.stderr
         assert res.stderr == "" and "allow" in res.stdout.lower()
+
+
+ROUGH = re.compile(r"\(s\)|\b1 (?!\w+ss\b)[a-z]+s\b|\bzone zone\b|\blab lab\b")
+
+
+def test_messages_count_their_nouns(cli: CliRunner, tmp_path: Path) -> None:
+    """No "(s)", no "1 nodes", no "zone zone-a" in what a handful of counting commands print."""
+    topo = REPO / "topologies" / "small-3zone.yaml"
+    runs = [
+        cli("rr", "plan", "-t", str(REPO / "topologies" / "problems.yaml")),
+        cli("rr", "seed", "-t", str(topo)),
+        cli("rr", "reconcile", "--once", "--dry-run"),
+        cli("lab", "render", "--nodes", "2", "--out", str(tmp_path / "bird")),
+        cli("policy", "generate", str(SHOP), "-o", str(tmp_path / "out")),
+        cli("policy", "validate", str(SHOP), "--env", "prod"),
+    ]
+    assert [r.exit_code for r in runs] == [0, 0, 1, 0, 0, 0], [r.stderr for r in runs]
+    assert "wrote BIRD configs for 2 nodes to" in runs[3].stderr
+    assert "changes would be made" in runs[2].stderr
+    for res in runs:
+        assert not ROUGH.search(res.stdout + res.stderr), ROUGH.search(res.stdout + res.stderr)
