@@ -54,11 +54,15 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
 
 
 def _complete(environ: Any, cwd: str, stdout: Any) -> int:
+    """Answer a shell's completion request; on any failure offer nothing (a TAB never prints a traceback)."""
     from calicotool.cli import startup
     from calicotool.cli.completion import complete
 
-    data = startup.load(environ) or startup.build_and_save(environ)
-    answer = complete(data["tree"], environ, cwd)
+    try:
+        data = startup.load(environ) or startup.build_and_save(environ)
+        answer = complete(data["tree"], environ, cwd)
+    except Exception:  # a bug here must not spill into the user's command line
+        return 1
     if answer is None:
         return 2
     text, status = answer

@@ -198,3 +198,26 @@ def test_shell_formats(tab: Tab) -> None:
     assert tab("calicotool apply -f ", shell="fish", _TYPER_COMPLETE_FISH_ACTION="is-args").exit_code == 1
     assert tab("calicotool get -o t", shell="powershell").stdout == "table::: \n"
     assert tab("calicotool get", shell="tcsh").exit_code == 2
+
+
+def test_real_bash_completes_through_the_installed_script(tmp_path: Path) -> None:
+    """The script `--show-completion bash` prints, sourced into a real bash, gets our answers on a TAB."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    launcher = bindir / "calicotool"
+    launcher.write_text(f"#!/bin/sh\nexec {sys.executable} -c "
+                        "'import sys; from calicotool.cli.main import main; sys.exit(main())' \"$@\"\n")
+    launcher.chmod(0o755)
+    (tmp_path / "policies" / "shop" / "env").mkdir(parents=True)
+    (tmp_path / "policies" / "shop" / "env" / "prod.yaml").write_text("{}\n")
+    env = {"PATH": f"{bindir}:{os.environ.get('PATH', '')}", "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+           "CALICOTOOL_CACHE_DIR": str(tmp_path / "cache"), "HOME": str(tmp_path)}
+    script = ('source <(calicotool --show-completion bash)\n'
+              'COMP_WORDS=(calicotool policy generate --env ""); COMP_CWORD=4; _calicotool_completion calicotool\n'
+              'echo "${COMPREPLY[@]}"\n'
+              'COMP_WORDS=(calicotool get glo); COMP_CWORD=2; _calicotool_completion calicotool\n'
+              'echo "${COMPREPLY[@]}"\n')
+    proc = subprocess.run(["bash", "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["prod", "globalnetworkpolicies globalnetworksets"]
