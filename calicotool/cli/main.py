@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     from calicotool.cli.app import run
 
     status = run(args, env)
-    if wants_help and status == 0 and startup.cache_dir(environ):
+    if wants_help and status == 0 and startup.cache_writable(environ):
         try:  # the next --help (and TAB) is answered from the cache
             startup.build_and_save(environ)
         except Exception:  # a cache is an optimisation: never fail the command for it

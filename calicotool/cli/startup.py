@@ -40,6 +40,18 @@ def code_roots() -> list[str]:
     return [*roots, typer_dir] if typer_dir else roots
 
 
+def cache_writable(environ: Mapping[str, str]) -> bool:
+    """Could a cache be written (the directory, or its first existing ancestor, is writable)? If not, building one
+    after a --help would only double its cost."""
+    directory = cache_dir(environ)
+    while directory and not os.path.isdir(directory):
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return False
+        directory = parent
+    return bool(directory) and os.access(str(directory), os.W_OK)
+
+
 def fingerprint(roots: list[str] | None = None) -> str:
     """Changes whenever a file under `roots` changes (mtime or size), or the Python version or FORMAT does."""
     parts = [calicotool.__version__, sys.version, str(FORMAT)]

@@ -95,6 +95,8 @@ def test_narrow_terminal_and_stale_cache_are_not_served(tmp_path: Path, monkeypa
     cache.write_text("{not json")
     assert startup.load(environ) is None
     assert startup.cache_file({}) is None  # no HOME, no cache directory: nothing is cached
+    assert not startup.cache_writable({})
+    assert startup.cache_writable({"CALICOTOOL_CACHE_DIR": str(tmp_path / "new" / "deeper")})  # created on write
 
 
 def test_fingerprint_follows_the_code(tmp_path: Path) -> None:
