@@ -14,10 +14,19 @@ import typer
 
 from calicotool.cli.context import AppContext, app_context
 from calicotool.cli.exitstatus import ExitStatus
-from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, to_yaml_documents
+from calicotool.cli.output import (
+    DocumentFormat,
+    DocumentOutputOption,
+    OutputFormat,
+    OutputOption,
+    print_text,
+    render_data,
+    to_yaml_documents,
+)
 from calicotool.datastore.plan import ApplyPlan
 from calicotool.errors import Findings, InputError, Location
 from calicotool.model.resource import Resource
+from calicotool.wording import plural
 
 PathsArg = Annotated[
     list[Path] | None,
@@ -26,6 +35,9 @@ PathsArg = Annotated[
 EnvOption = Annotated[str | None, typer.Option("--env", "-e", help="Layer env/<ENV>.yaml overlays (e.g. prod).")]
 VersionOption = Annotated[str, typer.Option("--calico-version", help="Target Calico MAJOR.MINOR (policy naming: "
                                                                      "'<tier>.<name>' up to 3.31, plain from 3.32).")]
+TargetVersionOption = Annotated[str | None, typer.Option(
+    "--calico-version", help="Target Calico MAJOR.MINOR (default: the version the datastore reports, else 3.32; one "
+                             "that contradicts the datastore's naming rule is refused).", show_default=False)]
 StagedOption = Annotated[bool, typer.Option("--staged", help="Emit StagedNetworkPolicy/StagedGlobalNetworkPolicy.")]
 
 
@@ -34,21 +46,32 @@ def _paths(app: AppContext, paths: list[Path] | None) -> list[Path]:
     return [p if p.is_absolute() else app.env.cwd / p for p in chosen]
 
 
-def _generate(app: AppContext, paths: list[Path] | None, env: str | None, version: str,
+def _generate(app: AppContext, paths: list[Path] | None, env: str | None, version: str | None,
               staged: bool) -> tuple[list[Resource], str]:
+    """Load the rule sets (every input error first), then render them for `version`; None means the version the
+    datastore reports (see _target_version)."""
     from calicotool.policy.generate import render_ruleset
     from calicotool.policy.loader import load_ruleset
 
     ruleset = load_ruleset(_paths(app, paths), env)
-    return render_ruleset(ruleset, version, staged), ruleset.name
+    return render_ruleset(ruleset, version or _target_version(app, None), staged), ruleset.name
 
 
 def validate(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None,
-             calico_version: VersionOption = "3.32") -> None:
-    """Check rule sets (schema, references, ports, selectors) and the objects they generate. Exit 2 if invalid."""
+             calico_version: VersionOption = "3.32", output: OutputOption = OutputFormat.table) -> None:
+    """Check rule sets (schema, references, ports, selectors) and the objects they generate. Exit 2 if invalid.
+
+    Errors go to stderr, one located line each, in every format; -o json|yaml prints the verdict on stdout."""
     app = app_context(ctx)
     resources, name = _generate(app, paths, env, calico_version, False)
-    app.info(f"rule set {name}: ok ({len(resources)} objects)")
+    if output == OutputFormat.table:
+        app.info(f"rule set {name}: ok ({plural(len(resources), 'object')})")
+        return
+    kinds: dict[str, int] = {}
+    for res in resources:
+        kinds[res.kind] = kinds.get(res.kind, 0) + 1
+    render_data(app, {"ruleset": name, "valid": True, "env": env, "calicoVersion": calico_version,
+                      "objects": len(resources), "kinds": kinds}, output)
 
 
 def generate(
@@ -85,8 +108,8 @@ def generate(
         print_text(app, f"{verb} {target / file}")
     for file in removed:
         print_text(app, f"{'would remove' if dry_run else 'removed'} {target / file}")
-    app.info(f"{len(resources)} objects, {len(changed)} files {'to change' if dry_run else 'changed'}, "
-             f"{len(removed)} removed")
+    app.info(f"{plural(len(resources), 'object')}, {plural(len(changed), 'file')} "
+             f"{'to change' if dry_run else 'changed'}, {len(removed)} removed")
 
 
 class ImportSource(str, Enum):
@@ -101,7 +124,7 @@ def import_(
                                                         "list --format=json) or k8s (NetworkPolicy YAML).")],
     file: Annotated[Path, typer.Argument(help="The export to convert.")],
     namespace: Annotated[str, typer.Option("--namespace", "-n", help="Namespace for imported groups.")] = "default",
-    output: OutputOption = OutputFormat.yaml,
+    output: DocumentOutputOption = DocumentFormat.yaml,
 ) -> None:
     """Convert a cloud firewall export into a rule set; print it; report what cannot be expressed on stderr."""
     from calicotool.policy.importers import import_file
@@ -111,8 +134,6 @@ def import_(
     result = import_file(source.value, path, namespace)
     for note in result.notes:
         app.warn(note)
-    if output == OutputFormat.table:
-        raise InputError("import prints a rule set: use -o yaml or -o json")
     render_data(app, result.document, output)
 
 
@@ -138,7 +159,7 @@ def lint(
     if findings or output != OutputFormat.table:
         render_data(app, data, output, columns=["CHECK", "WHERE", "FINDING"], rows=rows)
     if findings:
-        raise Findings(f"{len(findings)} lint finding(s)")
+        raise Findings(plural(len(findings), "lint finding"))
     app.info("no findings")
 
 
@@ -151,7 +172,20 @@ def _plan(app: AppContext, resources: list[Resource], ruleset: str, prune: bool)
     return plan_ruleset(fetch_current(app.store(), POLICY_PRUNE_KINDS), resources, ruleset, prune)
 
 
-def diff(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None, calico_version: VersionOption = "3.32",
+def _target_version(app: AppContext, explicit: str | None) -> str:
+    """The Calico version to generate for when writing to the datastore (see model.policy_names)."""
+    from calicotool.datastore.calico_version import reported_calico_version
+    from calicotool.datastore.directory import DirectoryStore
+    from calicotool.model.policy_names import choose_calico_version
+
+    store = app.store()
+    version, note = choose_calico_version(explicit, reported_calico_version(store))
+    if note and not isinstance(store, DirectoryStore):  # a GitOps directory has no calico-node to report one
+        app.info(note)
+    return version
+
+
+def diff(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None, calico_version: TargetVersionOption = None,
          staged: StagedOption = False,
          prune: Annotated[bool, typer.Option("--prune", help="Also show managed objects apply --prune would delete.")]
          = False) -> None:
@@ -159,6 +193,8 @@ def diff(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None, cali
     from calicotool.datastore.plan import plan_diff
 
     app = app_context(ctx)
+    if calico_version is not None:
+        _target_version(app, calico_version)  # refuse a contradiction before reading rule sets
     resources, name = _generate(app, paths, env, calico_version, staged)
     plan, current = _plan(app, resources, name, prune)
     text = plan_diff(plan, current)
@@ -167,7 +203,7 @@ def diff(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None, cali
     raise typer.Exit(ExitStatus.FINDINGS if plan.changes else ExitStatus.OK)
 
 
-def apply(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None, calico_version: VersionOption = "3.32",
+def apply(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None, calico_version: TargetVersionOption = None,
           staged: StagedOption = False,
           dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
           prune: Annotated[bool, typer.Option("--prune", help="Delete objects this rule set generated before but no "
@@ -180,8 +216,10 @@ def apply(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None, cal
     app = app_context(ctx)
     with progress_for(app, "policy apply") as progress:
         progress("generating policy", 0, 0)
+        if calico_version is not None:
+            _target_version(app, calico_version)  # a contradiction is refused before anything else
         resources, name = _generate(app, paths, env, calico_version, staged)
-        progress(f"reading current state and planning {len(resources)} objects", 0, 0)
+        progress(f"reading current state and planning {plural(len(resources), 'object')}", 0, 0)
         plan, _ = _plan(app, resources, name, prune)
         write_changes(app.store(), plan, dry_run, progress)
     report_plan(app, plan, dry_run, output)
