@@ -26,10 +26,13 @@ _make_venv() {
   exit 2
 }
 
-# True when $VENV imports calicotool from this checkout (an editable install of it).
+# True when $VENV has calicotool installed from this checkout (an editable install of it). -I: not from the
+# current directory, which holds the source tree itself.
 _installed_here() {
-  "$VENV/bin/python" - "$PWD" >/dev/null 2>&1 <<'PY'
-import pathlib, sys
+  [ -x "$VENV/bin/calicotool" ] || return 1
+  "$VENV/bin/python" -I - "$PWD" >/dev/null 2>&1 <<'PY'
+import importlib.metadata, pathlib, sys
+importlib.metadata.version("calicotool")
 import calicotool
 sys.exit(pathlib.Path(calicotool.__file__).resolve().parents[1] != pathlib.Path(sys.argv[1]).resolve())
 PY
