@@ -28,10 +28,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from calicotool.evaluate.evaluator import PolicySet
+from calicotool.evaluate.model import Flow
 from calicotool.model.resource import Resource
 from calicotool.policy.endpoint import Endpoint, EndpointKind
-from calicotool.policy.eval_model import Flow
-from calicotool.policy.evaluator import PolicySet
 
 TCP, UDP = 6, 17
 PORTS = [80, 443, 5432, 6379, 8080, 9090, 53, 3306]

@@ -14,11 +14,11 @@ from calicotool.cli.context import AppContext, app_context
 from calicotool.cli.exitstatus import ExitStatus
 from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, render_table
 from calicotool.errors import InputError
-from calicotool.policy.eval_matrix import reachability
-from calicotool.policy.eval_model import FlowResult
-from calicotool.policy.eval_source import EvalSource, from_manifests, from_policies, from_store
-from calicotool.policy.eval_specs import SPEC_HELP, checked_flow, display_name, parse_endpoint_spec, parse_port_spec
-from calicotool.policy.matrix_graph import GRAPH_SUFFIXES, explicit_denies, to_dot
+from calicotool.evaluate.graph import GRAPH_SUFFIXES, explicit_denies, to_dot
+from calicotool.evaluate.matrix import reachability
+from calicotool.evaluate.model import FlowResult
+from calicotool.evaluate.source import EvalSource, from_manifests, from_policies, from_store
+from calicotool.evaluate.specs import SPEC_HELP, checked_flow, display_name, parse_endpoint_spec, parse_port_spec
 
 _HELP_SPEC = SPEC_HELP.replace("[", "\\[")  # Rich would read [..] as markup
 

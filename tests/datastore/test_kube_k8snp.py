@@ -144,7 +144,7 @@ def test_cli_explain_evaluates_them_from_the_kubernetes_datastore(kube_store_fac
 
 
 def test_explain_from_etcd_notes_that_kubernetes_policies_are_not_there(etcd_store_factory: Any) -> None:
-    from calicotool.policy.eval_source import from_store
+    from calicotool.evaluate.source import from_store
 
     store = etcd_store_factory()
     store.create(Resource.new("NetworkPolicy", "db", {"selector": "app == 'db'"}, namespace="prod"))

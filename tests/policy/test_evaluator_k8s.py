@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from calicotool.errors import InputError
+from calicotool.evaluate.evaluator import PolicySet
+from calicotool.evaluate.k8s import default_policy_types, label_selector_to_calico, to_calico
 from calicotool.model.resource import Resource
 from calicotool.model.validate import validate_resource
-from calicotool.policy.eval_k8s import default_policy_types, label_selector_to_calico, to_calico
-from calicotool.policy.evaluator import PolicySet
 from tests.conftest import CliRunner
 
 ORCH = "projectcalico.org/orchestrator == 'k8s'"

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from calicotool.errors import InputError
+from calicotool.evaluate.evaluator import Flow, PolicySet, Verdict
 from calicotool.model.validate import validate_resource
 from calicotool.policy.endpoint import Endpoint, EndpointKind
-from calicotool.policy.evaluator import Flow, PolicySet, Verdict
 from calicotool.policy.generate import generate_resources
 from calicotool.policy.importers import import_file
 from calicotool.policy.importers.k8s import label_selector

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from calicotool.evaluate.graph import quote, to_dot
+from calicotool.evaluate.matrix import ReachabilityMatrix
+from calicotool.evaluate.specs import PortSpec
 from calicotool.policy.endpoint import Endpoint, EndpointKind
-from calicotool.policy.eval_matrix import ReachabilityMatrix
-from calicotool.policy.eval_specs import PortSpec
-from calicotool.policy.matrix_graph import quote, to_dot
 from tests.conftest import CliRunner
 
 REPO = Path(__file__).resolve().parents[2]

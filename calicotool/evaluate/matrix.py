@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from calicotool.evaluate.evaluator import PolicySet
+from calicotool.evaluate.specs import PortSpec, display_name, flow_for
 from calicotool.policy.endpoint import Endpoint
-from calicotool.policy.eval_specs import PortSpec, display_name, flow_for
-from calicotool.policy.evaluator import PolicySet
 
 
 @dataclass

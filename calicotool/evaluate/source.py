@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from calicotool.errors import DatastoreError, InputError
+from calicotool.evaluate.evaluator import PolicySet
 from calicotool.model.resource import Resource
 from calicotool.policy.endpoint import Endpoint
-from calicotool.policy.evaluator import PolicySet
 
 if TYPE_CHECKING:
     from calicotool.datastore.base import Store

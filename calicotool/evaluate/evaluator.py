@@ -15,21 +15,21 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from calicotool.model.resource import Resource
-from calicotool.policy.endpoint import Endpoint, EndpointKind
-from calicotool.policy.eval_entities import Entity, IPAddr, endpoint_entity, parse_ip
-from calicotool.policy.eval_hosts import (
+from calicotool.evaluate.entities import Entity, IPAddr, endpoint_entity, parse_ip
+from calicotool.evaluate.hosts import (
     FailsafePort,
     failsafe_match,
     failsafes_from_config,
     profile_allows,
     profiles_for,
 )
-from calicotool.policy.eval_index import PolicyIndex
-from calicotool.policy.eval_inventory import Inventory, build_inventory
-from calicotool.policy.eval_model import Decider, Direction, DirectionTrace, Flow, FlowResult, Verdict
-from calicotool.policy.eval_policies import CompiledPolicy, MatchContext
-from calicotool.policy.eval_walk import evaluate_policy, walk_tiers
+from calicotool.evaluate.index import PolicyIndex
+from calicotool.evaluate.inventory import Inventory, build_inventory
+from calicotool.evaluate.model import Decider, Direction, DirectionTrace, Flow, FlowResult, Verdict
+from calicotool.evaluate.policies import CompiledPolicy, MatchContext
+from calicotool.evaluate.walk import evaluate_policy, walk_tiers
+from calicotool.model.resource import Resource
+from calicotool.policy.endpoint import Endpoint, EndpointKind
 
 __all__ = ["Flow", "FlowResult", "PolicySet", "Verdict", "evaluate"]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from calicotool.errors import InputError
-from calicotool.policy.eval_entities import NS_LABEL, SA_LABEL, Entity, IPAddr, IPNet, parse_net
-from calicotool.policy.eval_model import NamedPort
+from calicotool.evaluate.entities import NS_LABEL, SA_LABEL, Entity, IPAddr, IPNet, parse_net
+from calicotool.evaluate.model import NamedPort
 from calicotool.selector import Selector, SelectorError, parse
 
 PROTOCOLS: dict[str, int] = {"icmp": 1, "tcp": 6, "udp": 17, "icmpv6": 58, "sctp": 132, "udplite": 136}

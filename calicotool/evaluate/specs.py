@@ -8,11 +8,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from calicotool.errors import InputError
+from calicotool.evaluate.entities import parse_ip
+from calicotool.evaluate.inventory import Inventory
+from calicotool.evaluate.model import Flow
+from calicotool.evaluate.rules import ICMP_PROTOCOLS, PORT_PROTOCOLS, protocol_name, protocol_number
 from calicotool.policy.endpoint import Endpoint, EndpointKind
-from calicotool.policy.eval_entities import parse_ip
-from calicotool.policy.eval_inventory import Inventory
-from calicotool.policy.eval_model import Flow
-from calicotool.policy.eval_rules import ICMP_PROTOCOLS, PORT_PROTOCOLS, protocol_name, protocol_number
 
 SPEC_HELP = (
     "pod:NAMESPACE/NAME[:k=v,k=v][@IP] | GROUP (a group of the rule set) | host:NAME (HostEndpoint) | ip:ADDRESS | "
