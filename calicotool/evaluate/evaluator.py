@@ -103,8 +103,8 @@ class PolicySet:
 
     # -- evaluation ---------------------------------------------------------------------------------------------
     def evaluate(self, flow: Flow) -> FlowResult:
-        src_ip = _first_ip(flow.src_ip, flow.src)
-        dst_ip = _first_ip(flow.dst_ip, flow.dst)
+        src_ip = first_ip(flow.src_ip, flow.src)
+        dst_ip = first_ip(flow.dst_ip, flow.dst)
         version = src_ip.version if src_ip is not None else dst_ip.version if dst_ip is not None else 4
         ctx = MatchContext(
             protocol=flow.protocol, port=flow.port, src_port=flow.src_port, icmp_type=flow.icmp_type,
@@ -183,7 +183,7 @@ def _rule(trace: DirectionTrace, action: str, by: Decider, tier: str, policy: st
     return _set(trace, verdict, by, f"{policy} {trace.direction.value} rule {index} ({action}) in tier {tier!r}{where}")
 
 
-def _first_ip(explicit: str | None, ep: Endpoint) -> IPAddr | None:
+def first_ip(explicit: str | None, ep: Endpoint) -> IPAddr | None:
     text = explicit or (ep.ips[0] if ep.ips else None)
     if text is None:
         return None

@@ -1,0 +1,271 @@
+"""Whole-cluster evaluation on every port at once: endpoint classes x port atoms x peer bitsets.
+
+For one class and one direction (its egress, or its ingress) the port space of each protocol is cut at every
+boundary a relevant rule, named port or failsafe port has, so that inside one piece ("atom") no rule changes its
+mind. Each atom is walked once, with the set of all peer classes as a bitset (a Python int): a rule takes the peers
+it matches out of the undecided set (Allow/Deny) or out of the tier (Pass); a tier's default Deny takes what is
+left at its end; profiles allow or deny the rest. This is the walk of `evaluator.PolicySet` (failsafes,
+untracked, pre-DNAT, tiers in order, Pass, Log, staged ignored) done for all peers and ports at once, so the
+answer for (source, destination, protocol, port) is egress(source) ∩ ingress(destination), as for one flow.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from calicotool.evaluate.classes import EndpointClass
+from calicotool.evaluate.entities import IPNet
+from calicotool.evaluate.evaluator import PolicySet
+from calicotool.evaluate.hosts import FailsafePort, profile_allows, profiles_for
+from calicotool.evaluate.model import Direction
+from calicotool.evaluate.policies import CompiledPolicy, CompiledRule
+from calicotool.evaluate.portset import MAX_PORT, PortSet, Ranges, intersect, merge
+from calicotool.evaluate.rules import PORT_PROTOCOLS, EntityMatch, PortMatch
+from calicotool.evaluate.walk import tier_info
+from calicotool.policy.endpoint import Endpoint, EndpointKind
+
+Atoms = list[tuple[int, int, int]]  # (first port, last port, bitset of peer classes allowed)
+Stages = list[tuple[str, list[CompiledPolicy]]]
+
+
+def full_range(protocol: int) -> Ranges:
+    return ((0, MAX_PORT),) if protocol in PORT_PROTOCOLS else ((0, 0),)
+
+
+@dataclass
+class DirectionAnswer:
+    """One class's egress or ingress: per protocol, the atoms and which peer classes each allows."""
+
+    atoms: dict[int, Atoms]
+
+    def ranges(self, protocol: int, peer: int) -> Ranges:
+        return merge((lo, hi) for lo, hi, bits in self.atoms[protocol] if bits >> peer & 1)
+
+
+def boundaries(policies: Sequence[CompiledPolicy], d: Direction, proto: int, named: Sequence[tuple[str, int]],
+               failsafes: Sequence[FailsafePort]) -> list[int]:
+    """Sorted first ports of the atoms of `proto`: where a destination port range of a rule of `policies` (for
+    direction `d`), a named port in `named` ((name, port) it resolves to) or a failsafe port starts or ends."""
+    if proto not in PORT_PROTOCOLS:
+        return [0]
+    points = {0}
+
+    def add(lo: int, hi: int) -> None:
+        points.add(lo)
+        if hi < MAX_PORT:
+            points.add(hi + 1)
+
+    for pol in policies:
+        for rule in pol.rules(d):
+            dst = rule.destination
+            for pm in (dst.ports, dst.not_ports) if dst is not None else ():
+                if pm is None:
+                    continue
+                for lo, hi in pm.ranges:
+                    add(lo, hi)
+                for name, port in named:
+                    if name in pm.names:
+                        add(port, port)
+    for fs in failsafes:
+        if fs.protocol == proto:
+            add(fs.port, fs.port)
+    return sorted(points)
+
+
+def probe_ports(ps: PolicySet, src: Endpoint, dst: Endpoint, proto: int) -> list[int]:
+    """One port per atom of the flow (src -> dst, proto): checking the pairwise evaluator at these ports checks
+    every port (between two of them no rule of either side's policies changes its answer)."""
+    named = [(np.name, np.port) for np in dst.ports if np.protocol == proto]
+    points: set[int] = set()
+    for ep, d, fs in ((src, Direction.EGRESS, ps.failsafe_outbound), (dst, Direction.INGRESS, ps.failsafe_inbound)):
+        pols = [p for p in ps.applicable(ep) if d in p.types]
+        points.update(boundaries(pols, d, proto, named, fs if ep.kind is EndpointKind.HOST else ()))
+    return sorted(points)
+
+
+class ClassMatrix:
+    """Egress and ingress of every class, for `protocols`; `ports(src, dst)` is the allowed PortSet of a pair."""
+
+    def __init__(self, ps: PolicySet, classes: Sequence[EndpointClass], protocols: Sequence[int]) -> None:
+        self.ps = ps
+        self.classes = list(classes)
+        self.protocols = tuple(protocols)
+        self.all = (1 << len(self.classes)) - 1
+        self._peer_cache: dict[object, int] = {}
+        self._label_index: dict[tuple[str, str], int] = {}
+        self._named: dict[tuple[str, int, int], int] = {}
+        self._version: dict[int, int] = {4: 0, 6: 0}
+        self._no_ip = self._owned = 0
+        for c in self.classes:
+            bit = 1 << c.index
+            for item in c.entity.labels.items():
+                self._label_index[item] = self._label_index.get(item, 0) | bit
+            for np in c.named:
+                key = (np.name, np.protocol, np.port)
+                self._named[key] = self._named.get(key, 0) | bit
+            if c.ip is None:
+                self._no_ip |= bit
+            else:
+                self._version[c.ip.version] |= bit
+            if len(c.peers) > (0 if c.rep.kind is EndpointKind.IP else 1):
+                self._owned |= bit
+        self.egress = [self._direction(c, Direction.EGRESS) for c in self.classes]
+        self.ingress = [self._direction(c, Direction.INGRESS) for c in self.classes]
+
+    # -- answers --------------------------------------------------------------------------------------------------
+    def ports(self, src: int, dst: int) -> PortSet:
+        eg, ing = self.egress[src], self.ingress[dst]
+        return PortSet.of({p: intersect(eg.ranges(p, dst), ing.ranges(p, src)) for p in self.protocols})
+
+    def allowed_pairs(self) -> int:
+        """Ordered class pairs with at least one allowed port (for summaries)."""
+        return sum(1 for s in range(len(self.classes)) for d in range(len(self.classes)) if self.ports(s, d))
+
+    # -- one class, one direction --------------------------------------------------------------------------------
+    def _direction(self, c: EndpointClass, d: Direction) -> DirectionAnswer:
+        if not c.enforces:
+            return DirectionAnswer({p: [(0, full_range(p)[0][1], self.all)] for p in self.protocols})
+        selected = [p for p in self.ps.applicable(c.rep) if d in p.types and not p.staged]
+        is_host = c.rep.kind is EndpointKind.HOST
+        failsafes: Sequence[FailsafePort] = ()
+        stages: Stages = []
+        if is_host:
+            failsafes = self.ps.failsafe_inbound if d is Direction.INGRESS else self.ps.failsafe_outbound
+            stages.append(("untracked", [p for p in selected if p.do_not_track]))
+            if d is Direction.INGRESS:
+                stages.append(("pre-dnat", [p for p in selected if p.pre_dnat and not p.do_not_track]))
+        stages.append(("normal", [p for p in selected if not p.do_not_track and not p.pre_dnat]))
+        profile = any(profile_allows(p) for p in profiles_for(c.rep))
+        out: dict[int, Atoms] = {}
+        for proto in self.protocols:
+            atoms: Atoms = []
+            points = self._breakpoints(c, d, proto, selected, failsafes)
+            for i, lo in enumerate(points):
+                hi = points[i + 1] - 1 if i + 1 < len(points) else full_range(proto)[0][1]
+                port = lo if proto in PORT_PROTOCOLS else None
+                bits = self._walk(c, d, proto, port, stages, failsafes, profile)
+                if atoms and atoms[-1][2] == bits:
+                    atoms[-1] = (atoms[-1][0], hi, bits)
+                else:
+                    atoms.append((lo, hi, bits))
+            out[proto] = atoms
+        return DirectionAnswer(out)
+
+    def _breakpoints(self, c: EndpointClass, d: Direction, proto: int, policies: Sequence[CompiledPolicy],
+                     failsafes: Sequence[FailsafePort]) -> list[int]:
+        named = [(np.name, np.port) for np in c.named if np.protocol == proto] if d is Direction.INGRESS else \
+            [(name, port) for name, p, port in self._named if p == proto]
+        return boundaries(policies, d, proto, named, failsafes)
+
+    def _walk(self, c: EndpointClass, d: Direction, proto: int, port: int | None, stages: Stages,
+              failsafes: Sequence[FailsafePort], profile: bool) -> int:
+        remaining, allowed = self.all, 0
+        for fs in failsafes:
+            if fs.protocol == proto and fs.port == port:
+                hit = remaining & self._net_bits(fs.net)
+                allowed |= hit
+                remaining &= ~hit
+        for stage, pols in stages:
+            tiers: dict[str, list[CompiledPolicy]] = {}
+            for pol in pols:
+                tiers.setdefault(pol.tier, []).append(pol)
+            for name in sorted(tiers, key=lambda n: tier_info(self.ps.tiers, n).sort_key):
+                if not remaining:
+                    return allowed
+                pending = remaining
+                for pol in tiers[name]:
+                    for rule in pol.rules(d):
+                        if rule.action == "Log":
+                            continue
+                        hit = pending & self._rule_bits(c, d, rule, proto, port)
+                        if not hit:
+                            continue
+                        if rule.action == "Allow":
+                            allowed |= hit
+                        if rule.action != "Pass":
+                            remaining &= ~hit
+                        pending &= ~hit
+                        if not pending:
+                            break
+                    if not pending:
+                        break
+                if pending and stage == "normal" and tier_info(self.ps.tiers, name).default_action != "Pass":
+                    remaining &= ~pending
+        return allowed | remaining if profile else allowed
+
+    # -- which peers a rule matches ------------------------------------------------------------------------------
+    def _rule_bits(self, c: EndpointClass, d: Direction, rule: CompiledRule, proto: int, port: int | None) -> int:
+        if rule.unsupported or rule.icmp is not None:  # no ICMP type in a port/protocol question
+            return 0
+        if (rule.protocol is not None and proto != rule.protocol) or rule.not_protocol == proto:
+            return 0
+        ingress = d is Direction.INGRESS
+        own, peer = (rule.destination, rule.source) if ingress else (rule.source, rule.destination)
+        if own is not None and not own.matches(c.ip, c.peers, port if ingress else None, proto, c.named):
+            return 0
+        bits = self.all
+        if rule.ip_version is not None:
+            bits &= self._version_bits(c, ingress, rule.ip_version)
+        if peer is not None:
+            bits &= self._peer_bits(peer) & self._port_bits(peer, proto, None if ingress else port)
+        return bits
+
+    def _version_bits(self, c: EndpointClass, ingress: bool, version: int) -> int:
+        """Peers for which the flow's IP version (the source's, else the destination's, else 4) is `version`."""
+        own = c.ip.version if c.ip is not None else None
+        if not ingress and own is not None:  # egress: the source is this class
+            return self.all if own == version else 0
+        fallback = own if ingress and own is not None else 4
+        return self._version.get(version, 0) | (self._no_ip if fallback == version else 0)
+
+    def _peer_bits(self, em: EntityMatch) -> int:
+        key: object = id(em) if em.positive is not None else (em.nets, em.not_nets, em.not_selector, em.unsupported)
+        found = self._peer_cache.get(key)
+        if found is not None:
+            return found
+        if em.positive is not None and em.hint is not None:
+            label, values = em.hint
+            candidates = self._owned
+            for value in values:
+                candidates |= self._label_index.get((label, value), 0)
+        else:
+            candidates = self.all
+        bits = 0
+        while candidates:
+            low = candidates & -candidates
+            k = low.bit_length() - 1
+            c = self.classes[k]
+            if em.matches_peer(c.ip, c.peers):
+                bits |= low
+            candidates ^= low
+        self._peer_cache[key] = bits
+        return bits
+
+    def _port_bits(self, em: EntityMatch, proto: int, port: int | None) -> int:
+        bits = self.all
+        if em.ports is not None:
+            if proto not in PORT_PROTOCOLS or port is None:
+                return 0
+            bits = self._port_match_bits(em.ports, proto, port)
+        if em.not_ports is not None and proto in PORT_PROTOCOLS and port is not None:
+            bits &= ~self._port_match_bits(em.not_ports, proto, port)
+        return bits
+
+    def _port_match_bits(self, pm: PortMatch, proto: int, port: int) -> int:
+        if any(lo <= port <= hi for lo, hi in pm.ranges):
+            return self.all
+        bits = 0
+        for name in pm.names:
+            bits |= self._named.get((name, proto, port), 0)
+        return bits
+
+    def _net_bits(self, net: IPNet | None) -> int:
+        if net is None:
+            return self.all
+        bits = 0
+        for c in self.classes:
+            if c.ip is not None and c.ip.version == net.version and c.ip in net:
+                bits |= 1 << c.index
+        return bits
