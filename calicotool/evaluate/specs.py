@@ -165,5 +165,8 @@ def group_name(ep: Endpoint) -> str:
 
 
 def display_name(ep: Endpoint) -> str:
-    """Short name for tables: the group name for pods and network sets, `kind:name` for hosts and IPs."""
+    """Short name for tables: the group name for pods and network sets, `namespace/name` for the cluster's own
+    pods, `kind:name` for hosts and IPs."""
+    if ep.live:
+        return f"{ep.namespace}/{ep.name}"
     return group_name(ep) if ep.kind in (EndpointKind.POD, EndpointKind.NETWORKSET) else ep.title

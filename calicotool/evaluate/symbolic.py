@@ -13,7 +13,6 @@ Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from calicotool.evaluate.classes import EndpointClass
 from calicotool.evaluate.entities import IPNet
@@ -27,21 +26,60 @@ from calicotool.evaluate.walk import tier_info
 from calicotool.policy.endpoint import Endpoint, EndpointKind
 
 Atoms = list[tuple[int, int, int]]  # (first port, last port, bitset of peer classes allowed)
-Stages = list[tuple[str, list[CompiledPolicy]]]
+Prepared = tuple[str, int, "EntityMatch | None", "EntityMatch | None"]  # action, peers, own / peer port checks
+Plan = list[tuple[bool, list[Prepared]]]  # per tier in walk order: does its end deny, its rules
+
+
+def _own_port_ok(own: EntityMatch, proto: int, port: int | None, c: EndpointClass) -> bool:
+    """The destination-port part of an ingress rule's destination, for this (destination) class."""
+    if own.ports is not None and (port is None or not own.ports.matches(port, proto, c.named)):
+        return False
+    return not (own.not_ports is not None and port is not None and own.not_ports.matches(port, proto, c.named))
 
 
 def full_range(protocol: int) -> Ranges:
     return ((0, MAX_PORT),) if protocol in PORT_PROTOCOLS else ((0, 0),)
 
 
-@dataclass
 class DirectionAnswer:
-    """One class's egress or ingress: per protocol, the atoms and which peer classes each allows."""
+    """One class's egress or ingress: per protocol, the atoms and which peer classes each allows. Also kept
+    transposed, per peer: the ranges open to every peer (`common`) and each peer's own ranges (`by_peer`)."""
 
-    atoms: dict[int, Atoms]
+    def __init__(self, atoms: dict[int, Atoms], everyone: int) -> None:
+        self.atoms = atoms
+        self.full = {p: len(a) == 1 and a[0][2] == everyone for p, a in atoms.items()}
+        self.common: dict[int, Ranges] = {}
+        self.by_peer: dict[int, dict[int, Ranges]] = {}
+        for protocol, proto_atoms in atoms.items():
+            self._transpose(protocol, proto_atoms, everyone)
 
     def ranges(self, protocol: int, peer: int) -> Ranges:
-        return merge((lo, hi) for lo, hi, bits in self.atoms[protocol] if bits >> peer & 1)
+        common = self.common[protocol]
+        own = self.by_peer[protocol].get(peer)
+        if own is None:
+            return common
+        return merge((*common, *own)) if common else own
+
+    def _transpose(self, protocol: int, atoms: Atoms, everyone: int) -> None:
+        common: list[tuple[int, int]] = []
+        lists: dict[int, list[tuple[int, int]]] = {}
+        for lo, hi, bits in atoms:
+            if bits == everyone:
+                common.append((lo, hi))
+                continue
+            while bits:
+                low = bits & -bits
+                k = low.bit_length() - 1
+                bits ^= low
+                got = lists.get(k)
+                if got is None:
+                    lists[k] = [(lo, hi)]
+                elif got[-1][1] + 1 == lo:
+                    got[-1] = (got[-1][0], hi)
+                else:
+                    got.append((lo, hi))
+        self.common[protocol] = merge(common)
+        self.by_peer[protocol] = {k: tuple(v) for k, v in lists.items()}
 
 
 def boundaries(policies: Sequence[CompiledPolicy], d: Direction, proto: int, named: Sequence[tuple[str, int]],
@@ -91,7 +129,7 @@ class ClassMatrix:
     def __init__(self, ps: PolicySet, classes: Sequence[EndpointClass], protocols: Sequence[int]) -> None:
         self.ps = ps
         self.classes = list(classes)
-        self.protocols = tuple(protocols)
+        self.protocols = tuple(sorted(set(protocols)))
         self.all = (1 << len(self.classes)) - 1
         self._peer_cache: dict[object, int] = {}
         self._label_index: dict[tuple[str, str], int] = {}
@@ -117,7 +155,17 @@ class ClassMatrix:
     # -- answers --------------------------------------------------------------------------------------------------
     def ports(self, src: int, dst: int) -> PortSet:
         eg, ing = self.egress[src], self.ingress[dst]
-        return PortSet.of({p: intersect(eg.ranges(p, dst), ing.ranges(p, src)) for p in self.protocols})
+        out = []
+        for p in self.protocols:
+            if eg.full[p]:
+                ranges = ing.ranges(p, src)
+            elif ing.full[p]:
+                ranges = eg.ranges(p, dst)
+            else:
+                ranges = intersect(eg.ranges(p, dst), ing.ranges(p, src))
+            if ranges:
+                out.append((p, ranges))
+        return PortSet(tuple(out))
 
     def allowed_pairs(self) -> int:
         """Ordered class pairs with at least one allowed port (for summaries)."""
@@ -126,11 +174,11 @@ class ClassMatrix:
     # -- one class, one direction --------------------------------------------------------------------------------
     def _direction(self, c: EndpointClass, d: Direction) -> DirectionAnswer:
         if not c.enforces:
-            return DirectionAnswer({p: [(0, full_range(p)[0][1], self.all)] for p in self.protocols})
+            return DirectionAnswer({p: [(0, full_range(p)[0][1], self.all)] for p in self.protocols}, self.all)
         selected = [p for p in self.ps.applicable(c.rep) if d in p.types and not p.staged]
         is_host = c.rep.kind is EndpointKind.HOST
         failsafes: Sequence[FailsafePort] = ()
-        stages: Stages = []
+        stages: list[tuple[str, list[CompiledPolicy]]] = []
         if is_host:
             failsafes = self.ps.failsafe_inbound if d is Direction.INGRESS else self.ps.failsafe_outbound
             stages.append(("untracked", [p for p in selected if p.do_not_track]))
@@ -140,18 +188,20 @@ class ClassMatrix:
         profile = any(profile_allows(p) for p in profiles_for(c.rep))
         out: dict[int, Atoms] = {}
         for proto in self.protocols:
+            plan = self._plan(c, d, proto, stages)
+            safe = [(fs.port, self._net_bits(fs.net)) for fs in failsafes if fs.protocol == proto]
             atoms: Atoms = []
             points = self._breakpoints(c, d, proto, selected, failsafes)
             for i, lo in enumerate(points):
                 hi = points[i + 1] - 1 if i + 1 < len(points) else full_range(proto)[0][1]
                 port = lo if proto in PORT_PROTOCOLS else None
-                bits = self._walk(c, d, proto, port, stages, failsafes, profile)
+                bits = self._walk(c, proto, port, plan, safe, profile)
                 if atoms and atoms[-1][2] == bits:
                     atoms[-1] = (atoms[-1][0], hi, bits)
                 else:
                     atoms.append((lo, hi, bits))
             out[proto] = atoms
-        return DirectionAnswer(out)
+        return DirectionAnswer(out, self.all)
 
     def _breakpoints(self, c: EndpointClass, d: Direction, proto: int, policies: Sequence[CompiledPolicy],
                      failsafes: Sequence[FailsafePort]) -> list[int]:
@@ -159,58 +209,83 @@ class ClassMatrix:
             [(name, port) for name, p, port in self._named if p == proto]
         return boundaries(policies, d, proto, named, failsafes)
 
-    def _walk(self, c: EndpointClass, d: Direction, proto: int, port: int | None, stages: Stages,
-              failsafes: Sequence[FailsafePort], profile: bool) -> int:
-        remaining, allowed = self.all, 0
-        for fs in failsafes:
-            if fs.protocol == proto and fs.port == port:
-                hit = remaining & self._net_bits(fs.net)
-                allowed |= hit
-                remaining &= ~hit
+    def _plan(self, c: EndpointClass, d: Direction, proto: int,
+              stages: Sequence[tuple[str, list[CompiledPolicy]]]) -> Plan:
+        """The walk for one class, direction and protocol with everything that does not depend on the port
+        worked out: per stage, per tier in order, whether its end denies, and its rules that can match."""
+        plan: Plan = []
         for stage, pols in stages:
             tiers: dict[str, list[CompiledPolicy]] = {}
             for pol in pols:
                 tiers.setdefault(pol.tier, []).append(pol)
             for name in sorted(tiers, key=lambda n: tier_info(self.ps.tiers, n).sort_key):
-                if not remaining:
-                    return allowed
-                pending = remaining
-                for pol in tiers[name]:
-                    for rule in pol.rules(d):
-                        if rule.action == "Log":
-                            continue
-                        hit = pending & self._rule_bits(c, d, rule, proto, port)
-                        if not hit:
-                            continue
-                        if rule.action == "Allow":
-                            allowed |= hit
-                        if rule.action != "Pass":
-                            remaining &= ~hit
-                        pending &= ~hit
-                        if not pending:
-                            break
-                    if not pending:
-                        break
-                if pending and stage == "normal" and tier_info(self.ps.tiers, name).default_action != "Pass":
-                    remaining &= ~pending
-        return allowed | remaining if profile else allowed
+                info = tier_info(self.ps.tiers, name)
+                rules = [r for pol in tiers[name] for rule in pol.rules(d)
+                         if rule.action != "Log" and (r := self._prepare(c, d, rule, proto)) is not None]
+                plan.append((stage == "normal" and info.default_action != "Pass", rules))
+        return plan
 
-    # -- which peers a rule matches ------------------------------------------------------------------------------
-    def _rule_bits(self, c: EndpointClass, d: Direction, rule: CompiledRule, proto: int, port: int | None) -> int:
+    def _prepare(self, c: EndpointClass, d: Direction, rule: CompiledRule, proto: int) -> Prepared | None:
+        """(action, peers it can match whatever the port, own-side port check, peer-side port check), or None
+        when the rule cannot match this class for `proto` at all."""
         if rule.unsupported or rule.icmp is not None:  # no ICMP type in a port/protocol question
-            return 0
+            return None
         if (rule.protocol is not None and proto != rule.protocol) or rule.not_protocol == proto:
-            return 0
+            return None
         ingress = d is Direction.INGRESS
         own, peer = (rule.destination, rule.source) if ingress else (rule.source, rule.destination)
-        if own is not None and not own.matches(c.ip, c.peers, port if ingress else None, proto, c.named):
-            return 0
+        own_ports = None
+        if own is not None:
+            if not own.matches_peer(c.ip, c.peers):
+                return None
+            if own.ports is not None and (not ingress or proto not in PORT_PROTOCOLS):
+                return None  # a source port is never known; a port-less protocol has no destination port
+            if ingress and (own.ports is not None or (own.not_ports is not None and proto in PORT_PROTOCOLS)):
+                own_ports = own
         bits = self.all
         if rule.ip_version is not None:
             bits &= self._version_bits(c, ingress, rule.ip_version)
+        peer_ports = None
         if peer is not None:
-            bits &= self._peer_bits(peer) & self._port_bits(peer, proto, None if ingress else port)
-        return bits
+            bits &= self._peer_bits(peer)
+            if ingress and peer.ports is not None:
+                return None
+            if not ingress and (peer.ports is not None or peer.not_ports is not None):
+                peer_ports = peer
+        return (rule.action, bits, own_ports, peer_ports) if bits else None
+
+    def _walk(self, c: EndpointClass, proto: int, port: int | None, plan: Plan, safe: list[tuple[int, int]],
+              profile: bool) -> int:
+        remaining, allowed = self.all, 0
+        for fs_port, fs_bits in safe:
+            if fs_port == port:
+                hit = remaining & fs_bits
+                allowed |= hit
+                remaining &= ~hit
+        for deny_at_end, rules in plan:
+            if not remaining:
+                return allowed
+            pending = remaining
+            for action, bits, own_ports, peer_ports in rules:
+                hit = pending & bits
+                if not hit:
+                    continue
+                if own_ports is not None and not _own_port_ok(own_ports, proto, port, c):
+                    continue
+                if peer_ports is not None:
+                    hit &= self._port_bits(peer_ports, proto, port)
+                    if not hit:
+                        continue
+                if action == "Allow":
+                    allowed |= hit
+                if action != "Pass":
+                    remaining &= ~hit
+                pending &= ~hit
+                if not pending:
+                    break
+            if pending and deny_at_end:
+                remaining &= ~pending
+        return allowed | remaining if profile else allowed
 
     def _version_bits(self, c: EndpointClass, ingress: bool, version: int) -> int:
         """Peers for which the flow's IP version (the source's, else the destination's, else 4) is `version`."""
