@@ -1,15 +1,20 @@
-"""Where the evaluator's resources come from: a rule set (through the generator), manifest files, or a datastore
-(read through its Store). Reading input files and the store's list calls are the only I/O here."""
+"""Where the evaluator's resources and endpoints come from: a rule set (through the generator), manifest files, or
+a datastore (read through its Store). Reading input files and the store's list calls are the only I/O here.
+
+Manifests and datastores also give the cluster's own endpoints (workloads.py): v1 Pods, Namespaces and
+ServiceAccounts (files, the Kubernetes API) or Calico WorkloadEndpoints and Profiles (files, etcd).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from calicotool.errors import DatastoreError, InputError
+from calicotool.errors import InputError, Location, ValidationFailed
 from calicotool.evaluate.evaluator import PolicySet
+from calicotool.evaluate.workloads import Workloads, build_workloads, is_workload_document
 from calicotool.model.resource import Resource
 from calicotool.policy.endpoint import Endpoint
 
@@ -28,6 +33,7 @@ K8S_EVAL_KINDS = ("KubernetesNetworkPolicy",)
 class EvalSource:
     policy_set: PolicySet
     groups: Callable[[], Sequence[Endpoint]] | None = None  # the rule set's groups, one endpoint each
+    workloads: Workloads = field(default_factory=Workloads)  # the cluster's own pods / workload endpoints
 
 
 def from_policies(paths: list[Path], env: str | None = None, staged: bool = False) -> EvalSource:
@@ -46,30 +52,80 @@ def from_policies(paths: list[Path], env: str | None = None, staged: bool = Fals
 
 
 def from_manifests(paths: list[Path]) -> EvalSource:
-    from calicotool.model.loader import load_paths
+    resources, docs = read_manifests(paths)
+    return _with_workloads(resources, docs, [])
 
-    return EvalSource(PolicySet([lr.resource for lr in load_paths(paths)]))
+
+def read_manifests(paths: list[Path]) -> tuple[list[Resource], list[dict[str, Any]]]:
+    """Calico / Kubernetes policy resources (validated, located errors) and the raw workload documents."""
+    from calicotool.model.loader import load_paths, manifest_files, parse_documents, resource_from_document
+
+    plain: list[Path] = []
+    resources: list[Resource] = []
+    docs: list[dict[str, Any]] = []
+    errors: list[InputError] = []
+    for path in paths:
+        for file in manifest_files(path):
+            try:
+                parsed = parse_documents(file.read_text(encoding="utf-8"), str(file))
+            except (OSError, UnicodeDecodeError) as exc:
+                errors.append(InputError(f"cannot read: {exc}", Location(file=str(file))))
+                continue
+            except InputError as exc:
+                errors.append(exc)
+                continue
+            if not any(is_workload_document(doc) for doc, _ in parsed):
+                plain.append(file)  # the common case: the loader's own checks, duplicates and line numbers
+                continue
+            for doc, loc in parsed:
+                if is_workload_document(doc):
+                    docs.append(doc)
+                    continue
+                try:
+                    resources.append(resource_from_document(doc, loc))
+                except ValidationFailed as exc:
+                    errors.extend(exc.errors)
+                except InputError as exc:
+                    errors.append(exc)
+    try:
+        resources = [lr.resource for lr in load_paths(plain)] + resources if plain else resources
+    except ValidationFailed as exc:
+        errors = list(exc.errors) + errors
+    if errors:
+        raise ValidationFailed(errors)
+    return resources, docs
 
 
 def from_resources(resources: Sequence[Resource]) -> EvalSource:
     return EvalSource(PolicySet(resources))
 
 
+def _with_workloads(resources: Sequence[Resource], docs: list[dict[str, Any]], notes: list[str]) -> EvalSource:
+    """A source whose PolicySet also knows the namespaces the workload documents describe."""
+    workloads = build_workloads(docs)
+    known = {r.name for r in resources if r.kind == "Namespace"}
+    extra = [Resource.new("Namespace", ns, labels=labels or None, api_version="v1")
+             for ns, labels in sorted(workloads.namespaces.items()) if ns not in known]
+    source = EvalSource(PolicySet([*extra, *resources]), workloads=workloads)
+    source.policy_set.warnings.extend(notes)
+    if workloads.skipped:
+        source.policy_set.warnings.append(f"{len(workloads.skipped)} pod(s) without a workload endpoint left out "
+                                          f"(e.g. {workloads.skipped[0]})")
+    return source
+
+
 def from_store(store: Store) -> EvalSource:
-    """Everything the evaluator reads from a datastore, Kubernetes NetworkPolicies included where it keeps them."""
+    """Everything the evaluator reads from a datastore, Kubernetes NetworkPolicies included where it keeps them,
+    and the cluster's endpoints (Pods / Namespaces / ServiceAccounts, or WorkloadEndpoints / Profiles)."""
+    from calicotool.datastore.endpoints_source import workload_documents
+
     resources = [res for kind in EVAL_KINDS for res in store.list(kind)]
     notes: list[str] = []
-    namespaces = getattr(store, "namespaces", None)  # the kubernetes datastore: Namespace labels for selectors
-    if callable(namespaces):
-        try:
-            resources = list(namespaces()) + resources
-        except DatastoreError as exc:  # e.g. no RBAC to list namespaces: selectors see only the name label
-            notes.append(f"Namespace labels not read ({exc.message}): namespaceSelectors see only the namespace name")
     for kind in K8S_EVAL_KINDS:
         try:
             resources.extend(store.list(kind))
         except InputError as exc:
             notes.append(f"{kind}: not read from this datastore ({exc.message})")
-    source = from_resources(resources)
-    source.policy_set.warnings.extend(notes)
-    return source
+    docs, missing = workload_documents(store)
+    notes += [f"{m}: name such endpoints as pod:NS/NAME:labels@IP" for m in missing]
+    return _with_workloads(resources, docs, notes)

@@ -162,7 +162,7 @@ def test_matrix_from_rule_set(cli: CliRunner) -> None:
 
 
 def test_matrix_from_manifests_with_extra_endpoints(cli: CliRunner, manifests: Path) -> None:
-    r = cli("policy", "matrix", "-m", str(manifests), "-e", "pod:prod/web:app=web", "-e", "pod:prod/db:app=db",
+    r = cli("policy", "matrix", "-m", str(manifests), "--endpoint", "pod:prod/web:app=web", "--endpoint", "pod:prod/db:app=db",
             "--port", "5432/TCP", "--port", "22/TCP", "-o", "json")
     assert r.exit_code == 0, r.stderr
     ports = json.loads(r.stdout)["ports"]
@@ -171,7 +171,7 @@ def test_matrix_from_manifests_with_extra_endpoints(cli: CliRunner, manifests: P
     assert ports["5432/TCP"]["bad-actors"]["db"] == "deny"
     assert ports["22/TCP"]["web"]["host:node1-eth0"] == "allow"  # failsafe
     assert ports["22/TCP"]["host:node1-eth0"]["web"] == "deny"  # host egress: default deny
-    table = cli("policy", "matrix", "-m", str(manifests), "-e", "pod:prod/web:app=web", "--port", "5432/TCP")
+    table = cli("policy", "matrix", "-m", str(manifests), "--endpoint", "pod:prod/web:app=web", "--port", "5432/TCP")
     assert table.exit_code == 0 and "FROM" in table.stdout
 
 

@@ -153,7 +153,7 @@ def test_cli_bad_graph_path(cli: CliRunner, tmp_path: Path, path: str, message: 
     target = tmp_path / path
     if path.endswith("/"):
         target.mkdir()  # a directory named m.dot: not writable as a file
-    r = cli("policy", "matrix", "-e", "pod:prod/web:app=web", "--graph", str(target), "-m", str(tmp_path))
+    r = cli("policy", "matrix", "--endpoint", "pod:prod/web:app=web", "--graph", str(target), "-m", str(tmp_path))
     assert r.exit_code == 2, (r.stdout, r.stderr)
     assert message in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
