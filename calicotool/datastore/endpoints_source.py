@@ -29,7 +29,7 @@ def workload_documents(store: Store) -> tuple[list[dict[str, Any]], list[str]]:
             try:
                 items = store._list_all(path, [])  # the store's own paging, for core v1 lists
             except DatastoreError as exc:
-                notes.append(f"{kind}s not read ({exc.message})")
+                notes.append(_missing(kind, exc.message))
                 continue
             for item in items:  # list items carry no apiVersion/kind of their own
                 docs.append({**item, "apiVersion": "v1", "kind": kind})
@@ -38,5 +38,13 @@ def workload_documents(store: Store) -> tuple[list[dict[str, Any]], list[str]]:
         try:
             docs.extend(res.to_dict() for res in store.list(kind))
         except (DatastoreError, InputError) as exc:
-            notes.append(f"{kind}s not read ({exc.message})")
+            notes.append(_missing(kind, exc.message))
     return docs, notes
+
+
+def _missing(kind: str, why: str) -> str:
+    if kind == "Namespace":
+        return f"Namespace labels not read ({why}): namespaceSelectors see only the namespace name"
+    if kind in ("ServiceAccount", "Profile"):
+        return f"{kind}s not read ({why}): service-account selectors see only the account name"
+    return f"{kind}s not read ({why}): name endpoints as pod:NAMESPACE/NAME:labels@IP"

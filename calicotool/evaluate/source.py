@@ -127,5 +127,4 @@ def from_store(store: Store) -> EvalSource:
         except InputError as exc:
             notes.append(f"{kind}: not read from this datastore ({exc.message})")
     docs, missing = workload_documents(store)
-    notes += [f"{m}: name such endpoints as pod:NS/NAME:labels@IP" for m in missing]
-    return _with_workloads(resources, docs, notes)
+    return _with_workloads(resources, docs, notes + missing)
