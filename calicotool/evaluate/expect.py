@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from calicotool.errors import InputError, Location
-from calicotool.evaluate.model import DirectionTrace, FlowResult
+from calicotool.evaluate.model import Decider, DirectionTrace, FlowResult
 from calicotool.evaluate.specs import PortSpec, parse_port_spec
 
 KEYS = {"from", "to", "port", "ports", "description"}
@@ -68,6 +68,9 @@ class Outcome:
 def _decider(trace: DirectionTrace) -> str:
     if trace.policy is not None:
         return f"policy {trace.policy} {trace.direction.value} rule {trace.rule_index} ({trace.action}, tier {trace.tier})"
+    if trace.decided_by is Decider.TIER_DEFAULT and trace.tiers:
+        names = ", ".join(p.name for p in trace.tiers[-1].policies)
+        return f"no rule of {names} matched: tier {trace.tier} default action Deny"
     return trace.reason
 
 
