@@ -167,10 +167,6 @@ class ClassMatrix:
                 out.append((p, ranges))
         return PortSet(tuple(out))
 
-    def allowed_pairs(self) -> int:
-        """Ordered class pairs with at least one allowed port (for summaries)."""
-        return sum(1 for s in range(len(self.classes)) for d in range(len(self.classes)) if self.ports(s, d))
-
     # -- one class, one direction --------------------------------------------------------------------------------
     def _direction(self, c: EndpointClass, d: Direction) -> DirectionAnswer:
         if not c.enforces:
