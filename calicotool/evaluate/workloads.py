@@ -73,9 +73,26 @@ def _address(text: str) -> str:
 
 
 def _meta(doc: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
-    meta = doc.get("metadata") or {}
-    labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
+    meta = _mapping(doc.get("metadata"), f"{doc.get('kind')}: metadata")
+    where = f"{doc.get('kind')} {meta.get('namespace') or ''}/{meta.get('name') or ''}".replace(" /", " ")
+    labels = {str(k): str(v) for k, v in _mapping(meta.get("labels"), f"{where}: metadata.labels").items()}
     return str(meta.get("name") or ""), str(meta.get("namespace") or ""), labels
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InputError(f"{where}: must be a mapping, not {type(value).__name__}")
+    return value
+
+
+def _items(value: Any, where: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(f"{where}: must be a list, not {type(value).__name__}")
+    return value
 
 
 def _named_ports(ports: Iterable[Mapping[str, Any]], number_key: str, where: str) -> tuple[NamedPort, ...]:
@@ -103,12 +120,15 @@ def build_workloads(docs: Iterable[Mapping[str, Any]]) -> Workloads:
     for doc in docs:
         name, ns, labels = _meta(doc)
         kind = doc.get("kind")
+        if kind not in ("Namespace", "ServiceAccount", "Profile"):
+            continue
         if kind == "Namespace":
             ns_labels[name] = labels
         elif kind == "ServiceAccount":
             sa_labels[(ns or "default", name)] = labels
         elif kind == "Profile":
-            apply = (doc.get("spec") or {}).get("labelsToApply") or {}
+            apply = _mapping(_mapping(doc.get("spec"), f"Profile {name}: spec").get("labelsToApply"),
+                             f"Profile {name}: spec.labelsToApply")
             if name.startswith("kns."):
                 ns_labels.setdefault(name[4:], _stripped(apply, NS_PREFIX))
             elif name.startswith("ksa.") and name.count(".") >= 2:
@@ -127,20 +147,23 @@ def _add_pod(out: Workloads, doc: Mapping[str, Any], ns_labels: Mapping[str, dic
              sa_labels: Mapping[tuple[str, str], dict[str, str]]) -> None:
     name, ns, labels = _meta(doc)
     ns = ns or "default"
-    spec, status = doc.get("spec") or {}, doc.get("status") or {}
+    where = f"pod {ns}/{name}"
+    spec, status = _mapping(doc.get("spec"), f"{where}: spec"), _mapping(doc.get("status"), f"{where}: status")
     if spec.get("hostNetwork"):
         out.skipped.append(f"pod {ns}/{name}: host network (no workload endpoint; its host's policy applies)")
         return
     if status.get("phase") in FINISHED_PHASES:
         out.skipped.append(f"pod {ns}/{name}: {status['phase']} (finished pods have no workload endpoint)")
         return
-    ips = [str(p.get("ip")) for p in status.get("podIPs") or [] if isinstance(p, Mapping) and p.get("ip")]
+    ips = [str(p.get("ip")) for p in _items(status.get("podIPs"), f"{where}: status.podIPs")
+           if isinstance(p, Mapping) and p.get("ip")]
     if not ips and status.get("podIP"):
         ips = [str(status["podIP"])]
     sa = str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "")
-    ports = tuple(np for i, c in enumerate(spec.get("containers") or []) if isinstance(c, Mapping)
-                  for np in _named_ports(c.get("ports") or [], "containerPort",
-                                         f"pod {ns}/{name}: spec.containers[{i}].ports"))
+    containers = _items(spec.get("containers"), f"{where}: spec.containers")
+    ports = tuple(np for i, c in enumerate(containers) if isinstance(c, Mapping)
+                  for np in _named_ports(_items(c.get("ports"), f"{where}: spec.containers[{i}].ports"),
+                                         "containerPort", f"{where}: spec.containers[{i}].ports"))
     out.add(Endpoint(EndpointKind.POD, name, ips=tuple(ips), namespace=ns, labels=labels,
                      namespace_labels=dict(ns_labels.get(ns, {})), service_account=sa,
                      service_account_labels=dict(sa_labels.get((ns, sa), {})), ports=ports, live=True))
@@ -149,16 +172,17 @@ def _add_pod(out: Workloads, doc: Mapping[str, Any], ns_labels: Mapping[str, dic
 def _add_wep(out: Workloads, doc: Mapping[str, Any], ns_labels: Mapping[str, dict[str, str]],
              sa_labels: Mapping[tuple[str, str], dict[str, str]]) -> None:
     wep_name, ns, labels = _meta(doc)
-    spec = doc.get("spec") or {}
+    spec = _mapping(doc.get("spec"), f"WorkloadEndpoint {ns}/{wep_name}: spec")
     ns = ns or labels.get(NS_LABEL) or "default"
     name = str(spec.get("pod") or spec.get("workload") or wep_name)
     sa = str(spec.get("serviceAccountName") or labels.get(SA_LABEL) or "")
     own = {k: v for k, v in labels.items() if k not in (NS_LABEL, SA_LABEL)}
     if ORCH_LABEL not in own and spec.get("orchestrator"):
         own[ORCH_LABEL] = str(spec["orchestrator"])
-    ips = tuple(str(n) for n in spec.get("ipNetworks") or [])
-    ports = _named_ports(spec.get("ports") or [], "port", f"WorkloadEndpoint {ns}/{wep_name}: spec.ports")
-    profiles = tuple(str(p) for p in spec.get("profiles") or [])
+    where = f"WorkloadEndpoint {ns}/{wep_name}: spec"
+    ips = tuple(str(n) for n in _items(spec.get("ipNetworks"), f"{where}.ipNetworks"))
+    ports = _named_ports(_items(spec.get("ports"), f"{where}.ports"), "port", f"{where}.ports")
+    profiles = tuple(str(p) for p in _items(spec.get("profiles"), f"{where}.profiles"))
     out.add(Endpoint(EndpointKind.POD, name, ips=tuple(_address(ip) for ip in ips), namespace=ns, labels=own,
                      namespace_labels=dict(ns_labels.get(ns, {})), service_account=sa,
                      service_account_labels=dict(sa_labels.get((ns, sa), {})), ports=ports, profiles=profiles,

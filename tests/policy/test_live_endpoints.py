@@ -187,3 +187,18 @@ def test_etcd_workload_endpoints_and_profiles(cli: CliRunner, etcd_store_factory
     live = cli("policy", "matrix", "-o", "json", environ=env)
     assert live.exit_code == 0, live.stderr
     assert json.loads(live.stdout)["allowed"] == _allowed(cli, "-m", str(k8s_snapshot))["allowed"]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("status", {"phase": "Running", "podIPs": "10.0.0.1"}, "pod shop/api-7d9f: status.podIPs: must be a list"),
+    ("spec", {"containers": {"name": "c"}}, "pod shop/api-7d9f: spec.containers: must be a list"),
+    ("metadata", {"name": "api-7d9f", "namespace": "shop", "labels": ["app"]}, "metadata.labels: must be a mapping"),
+    ("status", {"phase": "Running", "podIP": "10.0.0.300"}, "pod:shop/api-7d9f: invalid CIDR or IP"),
+])
+def test_malformed_pods_are_one_clear_error(cli: CliRunner, tmp_path: Path, field: str, value: Any,
+                                           message: str) -> None:
+    objects = kubernetes_objects()
+    api = next(o for o in objects if o["kind"] == "Pod" and o["metadata"]["name"] == "api-7d9f")
+    api[field] = value
+    r = cli("policy", "matrix", "-m", str(_write(tmp_path / "bad", objects)))
+    assert r.exit_code == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
