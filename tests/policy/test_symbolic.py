@@ -6,15 +6,17 @@ pair is checked at one port per atom (probe_ports) plus random ports, so every p
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from calicotool.evaluate.classes import build_classes
 from calicotool.evaluate.evaluator import PolicySet
-from calicotool.evaluate.matrix import port_matrix
+from calicotool.evaluate.matrix import port_matrix, reachability
 from calicotool.evaluate.model import Flow
 from calicotool.evaluate.portset import PortSet, format_ranges, intersect, merge
+from calicotool.evaluate.specs import flow_for, parse_port_spec
 from calicotool.evaluate.symbolic import probe_ports
 from calicotool.model.resource import Resource
 from calicotool.policy.endpoint import Endpoint, EndpointKind, NamedPort
@@ -169,3 +171,18 @@ def test_port_set_intersection_and_membership() -> None:
     ps = PortSet.of({6: ((80, 80), (8000, 8100)), 17: (), 1: ((0, 0),)})
     assert str(ps) == "ICMP TCP:80,8000-8100"
     assert ps.allows(6, 8050) and not ps.allows(6, 81) and not ps.allows(17, 53) and ps.allows(1, None)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_per_port_grids_per_class_pair_equal_pairwise_evaluation(seed: int) -> None:
+    rng = random.Random(100 + seed)
+    ps = PolicySet(random_set(rng, 14))
+    eps = random_endpoints(rng, 10)
+    eps += [replace(ep, name=f"{ep.name}-replica") for ep in eps[:4]]  # same class as their originals
+    specs = [parse_port_spec(s) for s in ("80/TCP", "8080/TCP", "53/UDP", "ICMP:8", "ICMP", "/47")]
+    matrix = reachability(ps, eps, specs)
+    assert matrix.class_count < len(eps)
+    for spec, grid in matrix.grids:
+        for i, src in enumerate(eps):
+            for j, dst in enumerate(eps):
+                assert grid[i][j] == ps.evaluate(flow_for(src, dst, spec)).allowed, (spec, src.title, dst.title)
