@@ -24,7 +24,7 @@ from calicotool.cli.policy_explain import (
     eval_source,
 )
 from calicotool.errors import InputError
-from calicotool.evaluate.expect import Expectation, Outcome, check, load_expectations
+from calicotool.evaluate.expect import Expectation, Outcome, check, expectations_from_text
 from calicotool.evaluate.graph import GRAPH_SUFFIXES, explicit_denies, to_dot
 from calicotool.evaluate.matrix import PortMatrix, port_matrix, reachability
 from calicotool.evaluate.model import FlowResult
@@ -73,7 +73,7 @@ def matrix_command(
     app = app_context(ctx)
     if graph is not None:
         _check_graph_path(graph)
-    expectations = load_expectations(expect) if expect is not None else None
+    expectations = _read_expectations(expect) if expect is not None else None
     protos = parse_protocols(protocols or [])
     specs = [parse_port_spec(p) for p in ports or []]
     source = eval_source(app, policies, env, manifests, staged)
@@ -95,6 +95,14 @@ def matrix_command(
         _render_all_ports(app, matrix)
     else:
         render_data(app, matrix.to_dict(), output)
+
+
+def _read_expectations(path: Path) -> list[Expectation]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"--expect: cannot read {str(path)!r}: {exc}") from None
+    return expectations_from_text(text, str(path))
 
 
 def _members(source: EvalSource, extra: list[str], notes: list[str]) -> list[Endpoint]:

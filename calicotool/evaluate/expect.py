@@ -7,14 +7,13 @@
 
 `from`/`to` take the SPECs of `policy explain --src` (a cluster pod NAMESPACE/NAME, a group, host:, ip:, ...);
 `port`/`ports` the forms of `--port` (443/TCP, 53/UDP, ICMP...). A violation carries the flow's explanation: the
-policy and rule (or default) that decided. Parsing is pure; checking asks a `Checker` for verdicts.
+policy and rule (or default) that decided. Pure: text in, outcomes out (verdicts come from a callable).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from calicotool.errors import InputError, Location
@@ -110,17 +109,14 @@ def _port(value: object, where: Location) -> PortSpec:
         raise InputError(exc.message, where) from None
 
 
-def load_expectations(path: Path) -> list[Expectation]:
+def expectations_from_text(text: str, file: str) -> list[Expectation]:
+    """The expectations of an expect file's text (one YAML document); errors carry file, line or field."""
     from calicotool.model import yamlio
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"--expect: cannot read {str(path)!r}: {exc}") from None
-    docs = [doc for _, _, doc in yamlio.load_text(text, str(path))]
+    docs = [doc for _, _, doc in yamlio.load_text(text, file)]
     if len(docs) != 1:
-        raise InputError("an expect file holds one YAML document", Location(file=str(path)))
-    return parse_expectations(docs[0], str(path))
+        raise InputError("an expect file holds one YAML document", Location(file=file))
+    return parse_expectations(docs[0], file)
 
 
 def check(expectations: list[Expectation], verdict: Callable[[Expectation], FlowResult]) -> list[Outcome]:

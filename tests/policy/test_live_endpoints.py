@@ -164,6 +164,7 @@ def test_a_violated_expectation_exits_1_naming_policy_and_rule(cli: CliRunner, k
     ("allow: [{from: shop/api-7d9f, to: shop/db-0, port: 99999/TCP}]", "out of range"),
     ("allow: [{from: shop/api-7d9f, to: shop/nope, port: 80}]", "no pod or workload endpoint"),
     ("maybe: []", "`allow:` and/or `deny:` lists"),
+    ("allow: [", "malformed YAML"),
 ])
 def test_bad_expect_files_are_located_errors(cli: CliRunner, k8s_snapshot: Path, tmp_path: Path, content: str,
                                              message: str) -> None:
@@ -171,6 +172,11 @@ def test_bad_expect_files_are_located_errors(cli: CliRunner, k8s_snapshot: Path,
     intent.write_text(content)
     r = cli("policy", "matrix", "-m", str(k8s_snapshot), "--expect", str(intent))
     assert r.exit_code == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_a_missing_expect_file_is_bad_input(cli: CliRunner, k8s_snapshot: Path, tmp_path: Path) -> None:
+    r = cli("policy", "matrix", "-m", str(k8s_snapshot), "--expect", str(tmp_path / "nope.yaml"))
+    assert r.exit_code == 2 and "--expect: cannot read" in r.stderr and "Traceback" not in r.stderr
 
 
 # -- a real etcd -----------------------------------------------------------------------------------------------------
