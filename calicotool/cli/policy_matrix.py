@@ -76,6 +76,8 @@ def matrix_command(
     expectations = _read_expectations(expect) if expect is not None else None
     protos = parse_protocols(protocols or [])
     specs = [parse_port_spec(p) for p in ports or []]
+    if protocols and specs:
+        raise InputError("--protocol is for the every-port matrix; with --port, name the protocol there (53/UDP)")
     source = eval_source(app, policies, env, manifests, staged)
     notes: list[str] = []
     members = _members(source, endpoints or [], notes)

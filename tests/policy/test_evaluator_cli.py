@@ -207,3 +207,5 @@ def test_matrix_every_port_of_chosen_protocols(cli: CliRunner, manifests: Path) 
     assert out["allowed"]["web"]["host:node1-eth0"]["TCP"] == "22,179,2379-2380,5473,6443,6666-6667"
     bad = cli("policy", "matrix", "-m", str(manifests), "--protocol", "TPC")
     assert bad.exit_code == 2 and "--protocol 'TPC'" in bad.stderr
+    both = cli("policy", "matrix", "-m", str(manifests), "--protocol", "UDP", "--port", "53")
+    assert both.exit_code == 2 and "name the protocol there" in both.stderr
