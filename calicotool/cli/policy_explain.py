@@ -1,48 +1,26 @@
 """`calicotool policy explain`: is this flow allowed, and what decided? Exit 0 allowed, 1 denied (like a check),
-2 bad input. Also the evaluation-input options shared with `policy matrix` (policy_matrix.py)."""
+2 bad input."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from calicotool.cli import policy_matrix
 from calicotool.cli.context import AppContext, app_context
 from calicotool.cli.exitstatus import ExitStatus
 from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, render_table
-from calicotool.errors import InputError
+from calicotool.cli.policy_inputs import (
+    HELP_SPEC_RICH,
+    EnvOption,
+    ManifestsOption,
+    PoliciesOption,
+    StagedOption,
+    eval_source,
+)
 from calicotool.evaluate.model import FlowResult
-from calicotool.evaluate.source import EvalSource, from_manifests, from_policies, from_store
-from calicotool.evaluate.specs import SPEC_HELP, checked_flow, parse_endpoint_spec, parse_port_spec
-
-HELP_SPEC_RICH = SPEC_HELP.replace("[", "\\[")  # Rich would read [..] as markup
-
-PoliciesOption = Annotated[
-    list[Path] | None,
-    typer.Option("--policies", "-p", help="Rule-set files/directories (policies/): evaluate what they generate."),
-]
-EnvOption = Annotated[
-    str | None, typer.Option("--env", "-e", help="Environment overlay of the rule set (dev, prod...).")
-]
-ManifestsOption = Annotated[
-    list[Path] | None,
-    typer.Option("--manifests", "-m",
-                 help="Calico (and Kubernetes NetworkPolicy) manifests to evaluate; with v1 Pods, Namespaces, "
-                      "ServiceAccounts or Calico WorkloadEndpoints, Profiles: the cluster's own endpoints."),
-]
-StagedOption = Annotated[bool, typer.Option("--staged", help="Generate the rule set as staged policies (preview).")]
-
-
-def eval_source(app: AppContext, policies: list[Path] | None, env: str | None, manifests: list[Path] | None,
-            staged: bool) -> EvalSource:
-    if policies and manifests:
-        raise InputError("give --policies or --manifests, not both")
-    if policies:
-        return from_policies(list(policies), env, staged)
-    if manifests:
-        return from_manifests(list(manifests))
-    return from_store(app.store())
+from calicotool.evaluate.specs import checked_flow, parse_endpoint_spec, parse_port_spec
 
 
 def explain_command(
@@ -107,8 +85,6 @@ def _render_explain(app: AppContext, result: FlowResult) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add `explain` and (from policy_matrix, which shares these options) `matrix` to the `policy` group."""
-    from calicotool.cli import policy_matrix
-
+    """Add `explain` and (policy_matrix: same inputs) `matrix` to the `policy` group."""
     app.command("explain")(explain_command)
     policy_matrix.register(app)

@@ -15,7 +15,7 @@ import typer
 from calicotool.cli.context import AppContext, app_context
 from calicotool.cli.exitstatus import ExitStatus
 from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, render_table
-from calicotool.cli.policy_explain import (
+from calicotool.cli.policy_inputs import (
     HELP_SPEC_RICH,
     EnvOption,
     ManifestsOption,
