@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from calicotool.bgp.eligibility import EligibilityRules
-from calicotool.bgp.layout import applied_state
+from calicotool.bgp.layout import NodeLayout, applied_state, current_layout, target_layouts, with_layout
 from calicotool.bgp.options import PlanOptions
 from calicotool.bgp.planner import RouteReflectorPlan, plan_route_reflectors
 from calicotool.bgp.state import DEFAULT_ZONE_LABEL, BgpNode, ClusterState
@@ -96,3 +96,17 @@ def build_transition(name: str, k: int) -> Transition:
     nodes = tuple(replace(n, unschedulable=not n.unschedulable) if n.name == target.name else n for n in before.nodes)
     plan = plan_route_reflectors(replace(before, nodes=nodes), opts)
     return Transition(name, k, before, plan, event)
+
+
+def replaced_in_place_state(plan: RouteReflectorPlan) -> ClusterState:
+    """The make phase as it was before issue 12 (`labels.update(target)`, every cluster ID at once): a demoted
+    reflector that stays in its group turns client there at once. Kept only as the negative control of the
+    handover tests and benchmark."""
+    targets = target_layouts(plan)
+    nodes = []
+    for n in plan.state.nodes:
+        if n.name in targets:
+            cur, tgt = current_layout(n), targets[n.name]
+            n = with_layout(n, NodeLayout({**cur.labels, **tgt.labels}, tgt.cluster_id or cur.cluster_id))
+        nodes.append(n)
+    return replace(plan.state, nodes=tuple(nodes))

@@ -4,28 +4,23 @@ along random churn sequences."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from calicotool.bgp.handover import check_handover, client_sessions
 from calicotool.bgp.layout import (
     NodeLayout,
     applied_state,
-    current_layout,
     made_state,
     make_layout,
     plan_handover,
     restarted_reflectors,
-    target_layouts,
-    with_layout,
 )
 from calicotool.bgp.options import PlanOptions
-from calicotool.bgp.planner import RouteReflectorPlan, plan_route_reflectors
+from calicotool.bgp.planner import plan_route_reflectors
 from calicotool.bgp.resources import node_resource, plan_changes
-from calicotool.bgp.state import ROLE_LABEL, BgpNode, ClusterState
+from calicotool.bgp.state import ROLE_LABEL, BgpNode
 from calicotool.bgp.synthetic import apply_event, generate_cluster, random_events
-from calicotool.bgp.transitions import TRANSITIONS, build_transition
+from calicotool.bgp.transitions import TRANSITIONS, build_transition, replaced_in_place_state
 
 G1, G2 = "rr.calicotool.io/g1", "rr.calicotool.io/g2"
 C1, C2 = "244.0.0.1", "244.0.0.2"
@@ -96,18 +91,6 @@ def test_client_sessions_carry_the_reflector_cluster_id_and_skip_reflectors() ->
     assert sessions == {"z": {("a", C1), ("b", C1)}, "c": {("a", C1), ("b", C1)}}
 
 
-def _legacy_made(plan: RouteReflectorPlan) -> ClusterState:
-    """The make phase before issue 12: `labels.update(target)`, cluster ID at once."""
-    targets = target_layouts(plan)
-    nodes = []
-    for n in plan.state.nodes:
-        if n.name in targets:
-            cur, tgt = current_layout(n), targets[n.name]
-            n = with_layout(n, NodeLayout({**cur.labels, **tgt.labels}, tgt.cluster_id or cur.cluster_id))
-        nodes.append(n)
-    return replace(plan.state, nodes=tuple(nodes))
-
-
 @pytest.mark.parametrize("k", [2, 3])
 @pytest.mark.parametrize("name", TRANSITIONS)
 def test_every_transition_keeps_k_sessions_per_client(name: str, k: int) -> None:
@@ -117,7 +100,7 @@ def test_every_transition_keeps_k_sessions_per_client(name: str, k: int) -> None
     assert h.violations() == []
     assert min(h.floor(c) for c in h.clients) >= k
     assert min(h.min_kept().values()) >= k
-    legacy = check_handover(t.plan.state.nodes, _legacy_made(t.plan).nodes, applied_state(t.plan).nodes)
+    legacy = check_handover(t.plan.state.nodes, replaced_in_place_state(t.plan).nodes, applied_state(t.plan).nodes)
     assert bool(legacy) == (name in ("demote-in-group", "merge", "zone-loses-only-reflector"))
 
 
