@@ -176,10 +176,7 @@ def reconfigure_lab(state: LabState, topo: LabTopology) -> list[str]:
     """Switch a running lab to `topo`: the same nodes and addresses with other sessions or cluster IDs, the way
     confd updates a running node (rewrite its config, `birdc configure`). Returns the nodes reconfigured."""
     validate_topology(topo)
-    def same(t: LabTopology) -> set[tuple[str, str, tuple[str, ...]]]:
-        return {(n.name, n.router_ip, n.blocks) for n in t.nodes}
-
-    if same(topo) != same(state.topology):
+    if _addressing(topo) != _addressing(state.topology):
         raise InputError(f"lab {state.name}: a reconfigure keeps the nodes and their addresses; take it down and "
                          "up again for another set of nodes", Location(field="topology"))
     old = state.topology.by_name()
@@ -193,6 +190,10 @@ def reconfigure_lab(state: LabState, topo: LabTopology) -> list[str]:
         if node.name in alive:
             bp.configure(state.paths(node.name))
     return [n.name for n in changed]
+
+
+def _addressing(topo: LabTopology) -> set[tuple[str, str, tuple[str, ...]]]:
+    return {(n.name, n.router_ip, n.blocks) for n in topo.nodes}
 
 
 def stop_node(state: LabState, node: str, *, crash: bool = False) -> None:

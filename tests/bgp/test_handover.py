@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from calicotool.bgp.churn import planned_sessions
 from calicotool.bgp.handover import check_handover, client_sessions
 from calicotool.bgp.layout import (
     NodeLayout,
@@ -17,7 +18,9 @@ from calicotool.bgp.layout import (
 )
 from calicotool.bgp.options import PlanOptions
 from calicotool.bgp.planner import plan_route_reflectors
+from calicotool.bgp.reconcile import sessions_to_confirm
 from calicotool.bgp.resources import node_resource, plan_changes
+from calicotool.bgp.sessions import current_sessions
 from calicotool.bgp.state import ROLE_LABEL, BgpNode
 from calicotool.bgp.synthetic import apply_event, generate_cluster, random_events
 from calicotool.bgp.transitions import TRANSITIONS, build_transition, replaced_in_place_state
@@ -148,3 +151,13 @@ def test_random_churn_never_breaks_the_invariant(k: int, seed: int) -> None:
         checked += len(plan_handover(plan).clients)
         state = applied_state(plan)
     assert checked > 0
+
+
+def test_reconcile_confirms_the_sessions_a_new_cluster_id_restarts() -> None:
+    split = build_transition("split", 2).plan
+    (moved,) = restarted_reflectors(split)
+    planned = planned_sessions(split)
+    assert {s for s in planned if moved in s} <= sessions_to_confirm(planned, current_sessions(split.state))
+    same = {("a", "x"), ("b", "x"), ("a", "y")}  # nothing new, nobody loses a session
+    assert sessions_to_confirm(same, same) == set()
+    assert sessions_to_confirm(same, same, {"x"}) == {("a", "x"), ("b", "x")}  # but x restarts them

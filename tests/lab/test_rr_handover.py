@@ -13,10 +13,11 @@ import pytest
 
 from calicotool.bgp.layout import applied_state, made_state, plan_handover
 from calicotool.bgp.transitions import TRANSITIONS, Transition, build_transition, replaced_in_place_state
+from calicotool.errors import InputError
 from calicotool.lab import netns as nx
 from calicotool.lab.bird_config import BirdOptions
 from calicotool.lab.handover import HandoverRun, drive_handover, layout_topology
-from calicotool.lab.runner import lab_down, lab_up, wait_converged
+from calicotool.lab.runner import LabState, lab_down, lab_up, reconfigure_lab, wait_converged
 from calicotool.lab.underlay import lab_prefix
 from tests.fixtures.netns import kernel_available
 
@@ -39,21 +40,21 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         assert not (tmp_path / name).exists()
 
 
-def _run(t: Transition, lab: tuple[str, Path], legacy: bool = False) -> tuple[HandoverRun, list[str]]:
+def _run(t: Transition, lab: tuple[str, Path], legacy: bool = False) -> tuple[HandoverRun, list[str], LabState]:
     h = plan_handover(t.plan)
     clients = h.clients
     floor = min(h.floor(c) for c in clients)
     state = lab_up(layout_topology(t.plan.state), lab[0], root=lab[1], options=FAST, static_neighbours=False)
     wait_converged(state, timeout=60)
     made = replaced_in_place_state(t.plan) if legacy else made_state(t.plan)
-    return drive_handover(state, made, applied_state(t.plan), clients, floor), clients
+    return drive_handover(state, made, applied_state(t.plan), clients, floor), clients, state
 
 
 @pytest.mark.parametrize("k", [2, 3])
 @pytest.mark.parametrize("name", TRANSITIONS)
 def test_no_client_loses_an_established_reflector_session(name: str, k: int, lab: tuple[str, Path]) -> None:
     t = build_transition(name, k)
-    run, clients = _run(t, lab)
+    run, clients, _ = _run(t, lab)
     assert run.floor == k and len(clients) >= 2
     assert run.before >= k  # the starting layout really gives every client k sessions
     for phase in run.phases:
@@ -63,6 +64,9 @@ def test_no_client_loses_an_established_reflector_session(name: str, k: int, lab
 
 def test_negative_control_replacing_the_role_in_place_dips(lab: tuple[str, Path]) -> None:
     t = build_transition("demote-in-group", 2)
-    run, _ = _run(t, lab, legacy=True)
+    run, _, state = _run(t, lab, legacy=True)
     make = run.phases[0]
     assert make.min_up < run.floor, make  # the defect of issue 12, seen on BIRD
+    other = layout_topology(build_transition("demote-in-group", 3).plan.state)
+    with pytest.raises(InputError, match="keeps the nodes"):
+        reconfigure_lab(state, other)  # another node set needs another lab
