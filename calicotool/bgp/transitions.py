@@ -20,7 +20,7 @@ from calicotool.bgp.eligibility import EligibilityRules
 from calicotool.bgp.layout import NodeLayout, applied_state, current_layout, target_layouts, with_layout
 from calicotool.bgp.options import PlanOptions
 from calicotool.bgp.planner import RouteReflectorPlan, plan_route_reflectors
-from calicotool.bgp.state import DEFAULT_ZONE_LABEL, BgpNode, ClusterState
+from calicotool.bgp.state import DEFAULT_RACK_LABEL, DEFAULT_ZONE_LABEL, BgpNode, ClusterState
 from calicotool.errors import InputError, Location
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -73,7 +73,8 @@ def _cluster(shape: _Shape) -> ClusterState:
         for i in range(count):
             nodes.append(BgpNode(
                 name=f"z{z + 1}-n{i + 1}", zone=f"z{z + 1}", rack=f"z{z + 1}r{i + 1}",
-                labels={DEFAULT_ZONE_LABEL: f"z{z + 1}"}, ipv4=f"10.77.{z}.{i + 1}/16",
+                labels={DEFAULT_ZONE_LABEL: f"z{z + 1}", DEFAULT_RACK_LABEL: f"z{z + 1}r{i + 1}"},
+                ipv4=f"10.77.{z}.{i + 1}/16",
                 ready_since=NOW - timedelta(days=1), unschedulable=i >= count - cordoned,
             ))
     return ClusterState(nodes=tuple(nodes), now=NOW, mesh_enabled=False)

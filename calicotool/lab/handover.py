@@ -10,13 +10,15 @@ The lowest count seen per phase is the figure: with make-before-break it never d
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from calicotool.bgp.options import PlanOptions
+from calicotool.bgp.reconcile import ReconcileResult
 from calicotool.bgp.state import ClusterState
-from calicotool.errors import HostError
-from calicotool.lab import bird_process as bp
-from calicotool.lab.bird_config import protocol_name
+from calicotool.datastore.base import Store
+from calicotool.errors import HostError, InputError
+from calicotool.lab.calico_node import LabCalicoNode, Sample, sessions_up
 from calicotool.lab.runner import LabState, lab_report, reconfigure_lab
 from calicotool.lab.topology import LabTopology
 
@@ -30,18 +32,6 @@ def layout_topology(state: ClusterState) -> LabTopology:
     from calicotool.lab.from_plan import topology_from_graph
 
     return topology_from_graph(current_graph(replace(state, mesh_enabled=False)), description="rr layout")
-
-
-def sessions_up(state: LabState, clients: Iterable[str]) -> dict[str, int]:
-    """Established BGP sessions of each client towards nodes that are reflectors in the running topology."""
-    nodes = state.topology.by_name()
-    reflector_ips = {n.router_ip for n in state.topology.nodes if n.is_reflector}
-    out = {}
-    for name in clients:
-        protocols = bp.protocols(state.paths(name))
-        wanted = {protocol_name(p) for p in nodes[name].peers if p.ip in reflector_ips}
-        out[name] = sum(1 for p in wanted if p in protocols and protocols[p].established)
-    return out
 
 
 @dataclass
@@ -95,3 +85,69 @@ def drive_handover(
     for phase, cluster in (("make", made), ("break", after)):
         run.phases.append(run_phase(state, layout_topology(cluster), phase, clients, timeout))
     return run
+
+
+def seed_before(store: Store, before: ClusterState, options: PlanOptions) -> None:
+    """Write the starting cluster as the previous reconcile left it: Kubernetes and Calico Nodes with its
+    layout, calicotool's BGPPeers and CalicoNodeStatus objects for its reflectors."""
+    from calicotool.bgp.planner import plan_route_reflectors
+    from calicotool.bgp.resources import plan_changes
+    from calicotool.bgp.seed import seed_changes
+
+    store.apply_batch(seed_changes(before))
+    nodes = {r.name: r for r in store.list("Node")}
+    changes = plan_changes(plan_route_reflectors(before, options), nodes, [])
+    if any(c.resource.kind == "Node" for c in changes.all):
+        raise InputError("the starting cluster is not a settled layout (re-planning it changes nodes)")
+    store.apply_batch(changes.all)
+
+
+def apply_event(store: Store, before: ClusterState, after: ClusterState) -> list[str]:
+    """Cordon or uncordon, on the Kubernetes Nodes, what differs between `before` and `after`."""
+    was = before.by_name()
+    changed = []
+    for node in after.nodes:
+        if node.name in was and node.unschedulable != was[node.name].unschedulable:
+            res = store.get("KubernetesNode", node.name).copy()
+            res.spec["unschedulable"] = node.unschedulable
+            store.update(res)
+            changed.append(node.name)
+    return changed
+
+
+@dataclass
+class ReconcileRun:
+    """A real `reconcile_once` against a lab-backed store: its result and every sample, by phase."""
+
+    result: ReconcileResult
+    samples: list[Sample]
+    floor: int
+
+    def min_up(self, phase: str) -> int | None:
+        values = [s.min_up for s in self.samples if s.phase == phase]
+        return min(values) if values else None
+
+    def polls(self, phase: str) -> int:
+        return sum(1 for s in self.samples if s.phase == phase)
+
+
+def reconcile_on_lab(
+    lab: LabState, store: Store, options: PlanOptions, clients: list[str], floor: int, now: datetime,
+    timeout: float = 60.0,
+) -> ReconcileRun:
+    """Run one reconcile (make, wait on CalicoNodeStatus that the lab fills from BIRD, break) with the lab
+    following every write, then poll until the lab has converged on the result."""
+    from calicotool.bgp.reconcile import ReconcileConfig, reconcile_once
+
+    node = LabCalicoNode(store, lab, clients)
+    node.sample()
+    cfg = ReconcileConfig(options=options, timeout_seconds=timeout, poll_seconds=0.3, zone_label_explicit=True)
+    result = reconcile_once(node, cfg, now=now)
+    deadline = time.monotonic() + timeout
+    while not lab_report(lab).converged:
+        if time.monotonic() > deadline:
+            raise HostError(f"lab {lab.name} did not converge {timeout:.0f}s after the reconcile")
+        node.sample()
+        time.sleep(0.2)
+    node.sample()
+    return ReconcileRun(result, node.samples, floor)
