@@ -1,14 +1,17 @@
 """Make-before-break per layout transition (issue 12): the fewest reflector sessions any client keeps during
 each phase, in the model and Established on real BIRD 1.6.
 
-    python benchmarks/bench_rr_transitions.py              # model only: every transition, k=2 and k=3 (instant)
-    python benchmarks/bench_rr_transitions.py --lab        # also on BIRD, ~20 s per row (needs root + bird)
-    python benchmarks/bench_rr_transitions.py --lab --legacy   # adds the old replace-in-place make phase
+    python benchmarks/bench_rr_transitions.py                  # model only: every transition, k=2 and k=3 (instant)
+    python benchmarks/bench_rr_transitions.py --lab            # + `reconcile_once` on BIRD, ~20-40 s a row (root + bird)
+    python benchmarks/bench_rr_transitions.py --lab --legacy   # + the make phase as it was before issue 12
 
 Per row: the transition and its event, clients on both sides of the change, the floor (min over clients of
-min(sessions before, sessions after): k), and per phase the minimum sessions per client: `model` counts
-sessions the layouts keep untouched through the phase (`calicotool.bgp.handover`), `lab` the lowest number of
-Established sessions polled from the reload until the lab converged. Target: never below the floor.
+min(sessions before, sessions after): k), and per phase the minimum sessions per client. `model`: sessions the
+layouts keep untouched through the phase (`calicotool.bgp.handover`). `lab`: the lowest number of Established
+sessions sampled on BIRD, after every write and at every CalicoNodeStatus poll of a real `reconcile_once`
+(directory datastore; `calicotool.lab.calico_node` plays confd and calico-node), then until the lab converged.
+The `replace-in-place` rows drive the old make phase's layouts straight into BIRD (reload, poll until converged,
+then the break layout). Target: never below the floor.
 """
 
 from __future__ import annotations
@@ -21,25 +24,50 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from calicotool.bgp.handover import handover
+from calicotool.bgp.handover import Handover, handover
 from calicotool.bgp.layout import applied_state, made_state
-from calicotool.bgp.state import ClusterState
-from calicotool.bgp.transitions import TRANSITIONS, Transition, build_transition, replaced_in_place_state
+from calicotool.bgp.transitions import NOW, TRANSITIONS, Transition, build_transition, replaced_in_place_state
+from calicotool.datastore.directory import DirectoryStore
 from calicotool.lab.bird_config import BirdOptions
-from calicotool.lab.handover import HandoverRun, drive_handover, layout_topology
-from calicotool.lab.runner import lab_down, lab_up, wait_converged
+from calicotool.lab.handover import apply_event, drive_handover, layout_topology, reconcile_on_lab, seed_before
+from calicotool.lab.runner import LabState, lab_down, lab_up, wait_converged
+
+OPTS = BirdOptions(graceful_restart_time=3)
 
 
-def lab_run(t: Transition, made: ClusterState, clients: list[str], floor: int, root: Path) -> HandoverRun:
+def _up(t: Transition, root: Path, name: str) -> LabState:
+    state = lab_up(layout_topology(t.before), name, root=root, options=OPTS, static_neighbours=False)
+    wait_converged(state, timeout=120, interval=0.2)
+    return state
+
+
+def lab_reconcile(t: Transition, h: Handover, floor: int, root: Path) -> tuple[str, int]:
+    name = "r" + secrets.token_hex(3)
+    store = DirectoryStore(root / f"{name}-datastore")
+    try:
+        seed_before(store, t.before, t.plan.options)
+        apply_event(store, t.before, t.plan.state)
+        run = reconcile_on_lab(_up(t, root, name), store, t.plan.options, h.clients, floor, NOW, timeout=120)
+    finally:
+        store.close()
+        lab_down(name, root)
+    cells = []
+    for phase in ("before", "make", "break"):
+        low = run.min_up(phase)
+        cells.append(f"{phase} {'-' if low is None else low} ({run.polls(phase)})")
+    lows = [x for x in (run.min_up("make"), run.min_up("break")) if x is not None]
+    return "lab (samples): " + "  ".join(cells) + f"  writes {run.result.writes}", min(lows, default=floor)
+
+
+def lab_legacy(t: Transition, h: Handover, floor: int, root: Path) -> tuple[str, int]:
     name = "r" + secrets.token_hex(3)
     try:
-        state = lab_up(layout_topology(t.plan.state), name, root=root,
-                       options=BirdOptions(graceful_restart_time=3), static_neighbours=False)
-        wait_converged(state, timeout=120, interval=0.2)
-        run = drive_handover(state, made, applied_state(t.plan), clients, floor, timeout=120)
+        run = drive_handover(_up(t, root, name), replaced_in_place_state(t.plan), applied_state(t.plan),
+                             h.clients, floor, timeout=120)
     finally:
         lab_down(name, root)
-    return run
+    cells = "  ".join(f"{p.phase} {p.min_up} ({p.samples})" for p in run.phases)
+    return f"lab (samples): before {run.before}  {cells}", run.min_up
 
 
 def main() -> None:
@@ -48,28 +76,26 @@ def main() -> None:
     ap.add_argument("--legacy", action="store_true", help="also run the make phase as it was before issue 12")
     ap.add_argument("-k", type=int, nargs="+", default=[2, 3])
     args = ap.parse_args()
-    worst = {}
+    worst: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="bench-rr-transitions-") as tmp:
         for k in args.k:
             for name in TRANSITIONS:
                 t = build_transition(name, k)
-                variants = [("make-only-adds", made_state(t.plan))]
+                variants = [("make-only-adds", made_state(t.plan), lab_reconcile)]
                 if args.legacy:
-                    variants.append(("replace-in-place", replaced_in_place_state(t.plan)))
-                for label, made in variants:
+                    variants.append(("replace-in-place", replaced_in_place_state(t.plan), lab_legacy))
+                for label, made, on_lab in variants:
                     h = handover(t.plan.state.nodes, made.nodes, applied_state(t.plan).nodes)
                     floor = min(h.floor(c) for c in h.clients)
                     kept = h.min_kept()
-                    line = (f"k={k} {name:<26} {label:<16} {t.event:<16} clients {len(h.clients):>2}  floor {floor}  "
+                    line = (f"k={k} {name:<26} {label:<16} {t.event:<15} clients {len(h.clients)}  floor {floor}  "
                             f"model: make {kept['make']} break {kept['break']}")
                     low = min(kept.values())
                     if args.lab:
-                        run = lab_run(t, made, h.clients, floor, Path(tmp))
-                        line += f"  lab: before {run.before}  " + "  ".join(
-                            f"{p.phase} {p.min_up} ({p.samples} polls, {p.seconds:.1f}s)" for p in run.phases
-                        )
-                        low = min(low, run.min_up)
-                    worst[label] = min(worst.get(label, low), low - floor)
+                        text, lab_low = on_lab(t, h, floor, Path(tmp))
+                        line += "  " + text
+                        low = min(low, lab_low)
+                    worst[label] = min(worst.get(label, low - floor), low - floor)
                     print(line, flush=True)
     for label, margin in worst.items():
         print(f"{label}: lowest count minus floor over all rows = {margin} ({'ok' if margin >= 0 else 'BELOW k'})")
