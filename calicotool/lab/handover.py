@@ -1,24 +1,27 @@
 """A route-reflector layout change on real BIRD, phase by phase: before -> make -> (wait) -> break.
 
-Each phase rewrites the configs of the nodes it changes and reloads their BIRD (as confd would after the
-datastore write), then polls every client's Established sessions until the whole lab has converged (every
-configured session Established, every block routed: the lab's stand-in for reconcile's CalicoNodeStatus gate).
-The lowest count seen per phase is the figure: with make-before-break it never drops below the floor
-(min(before, after) sessions per client, which is k for a planner layout).
+Two drivers. `reconcile_on_lab` runs the real `reconcile_once` against a datastore the lab follows
+(`calico_node.LabCalicoNode`: confd and calico-node), sampling clients' sessions after every write and status
+poll. `drive_handover` loads given layouts straight into BIRD (reload, poll until converged), which can also
+replay a make phase reconcile no longer writes (the negative control). Either way the figure is the lowest
+number of Established reflector sessions a client had per phase; make-before-break keeps it at or above the
+floor (min(before, after) per client, which is k for a planner layout).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from calicotool.bgp.mesh import current_graph
 from calicotool.bgp.options import PlanOptions
 from calicotool.bgp.reconcile import ReconcileResult
 from calicotool.bgp.state import ClusterState
 from calicotool.datastore.base import Store
 from calicotool.errors import HostError, InputError
 from calicotool.lab.calico_node import LabCalicoNode, Sample, sessions_up
+from calicotool.lab.from_plan import topology_from_graph
 from calicotool.lab.runner import LabState, lab_report, reconfigure_lab
 from calicotool.lab.topology import LabTopology
 
@@ -26,11 +29,6 @@ from calicotool.lab.topology import LabTopology
 def layout_topology(state: ClusterState) -> LabTopology:
     """The sessions calicotool's labels and cluster IDs give the cluster (mesh off), as a lab topology. Nodes get
     addresses in name order, so every phase of one cluster maps to the same lab."""
-    from dataclasses import replace
-
-    from calicotool.bgp.mesh import current_graph
-    from calicotool.lab.from_plan import topology_from_graph
-
     return topology_from_graph(current_graph(replace(state, mesh_enabled=False)), description="rr layout")
 
 
