@@ -42,7 +42,7 @@ def policy(i: int, prefix: str) -> Resource:
 
 def run_mode(cluster: KubeCluster, count: int, workers: int) -> tuple[float, float]:
     store = KubeStore.from_spec(None, cluster.environ())
-    store.naming  # read ClusterInformation once, outside the timings
+    _ = store.naming  # read ClusterInformation once, outside the timings
     store.storage_for(policy(0, "x").info)  # discovery, likewise
     start = time.perf_counter()
     for i in range(count):
