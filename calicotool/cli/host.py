@@ -20,7 +20,8 @@ from calicotool.overlay import dns
 
 app = typer.Typer(help="Enroll non-Kubernetes hosts into the Calico overlay.", no_args_is_help=True)
 
-NetnsOption = Annotated[str | None, typer.Option("--netns", help="Program the host side inside this network namespace.")]
+NetnsOption = Annotated[str | None, typer.Option("--netns", help="Network namespace of the host side (enroll records "
+                                                  "it; later commands use the recorded one).")]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")]
 
 
@@ -114,12 +115,19 @@ def sync_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, dry_run: 
 
 
 @app.command("unenroll")
-def unenroll_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, output: OutputOption = OutputFormat.table) -> None:
+def unenroll_cmd(
+    ctx: typer.Context,
+    name: str,
+    netns: NetnsOption = None,
+    force: Annotated[bool, typer.Option("--force", help="When this host no longer matches the enrollment (address "
+                                        "gone, namespace deleted), remove only the datastore records.")] = False,
+    output: OutputOption = OutputFormat.table,
+) -> None:
     """Remove everything enrollment created and release the host's addresses."""
     from calicotool.overlay import hostops
 
     app = app_context(ctx)
-    result = hostops.unenroll(app.store(), name, netns)
+    result = hostops.unenroll(app.store(), name, netns, force=force)
     if output != OutputFormat.table:
         render_data(app, asdict(result), output)
         return

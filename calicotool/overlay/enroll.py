@@ -176,6 +176,10 @@ def preflight(store: Store, req: EnrollRequest, address: ipaddress.IPv4Interface
         if old.underlay != str(address):
             raise InputError(f"host {req.name} is already enrolled from {old.underlay}; run `calicotool host "
                              f"unenroll {req.name}` on that host first, or pick another name", Location(field="NAME"))
+        if old.netns is not None and old.netns != (req.netns or ""):
+            where = f"network namespace {old.netns!r}" if old.netns else "the root network namespace"
+            raise InputError(f"host {req.name} is enrolled in {where}: unenroll it there first, or pick another name",
+                             Location(field="--netns"))
         if old.mode != mode:
             raise InputError(f"host {req.name} is enrolled in {old.mode} mode, not {mode}: unenroll first",
                              Location(field="--mode"))
@@ -220,7 +224,7 @@ class EnrollmentTxn:
                 sysctls = ()  # calicotool never sets them, so it has nothing to restore
             mac = (old.mac if old and old.mac else vtep_mac(req.name)) if cfg.mode == "vxlan" else None
             e = records.Enrollment(req.name, req.address, self.underlay.name, cfg.mode, cfg.pool_name, str(tunnel),
-                                   str(host), mac, req.labels, sysctls, req.forwarding)
+                                   str(host), mac, req.labels, sysctls, req.forwarding, req.netns or "")
             upsert(self.txn, records.node_resource(e))
             upsert(self.txn, records.host_endpoint_resource(e))
             self._tell("reading remote nodes and blocks")

@@ -10,15 +10,24 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from calicotool.datastore.base import Store
-from calicotool.errors import CalicotoolError, InputError, Location, NotFound
+from calicotool.errors import CalicotoolError, HostError, InputError, Location, NotFound
 from calicotool.model.resource import Resource
 from calicotool.overlay import ipam, records
 from calicotool.overlay.config import OverlayConfig, overlay_config
 from calicotool.overlay.desired import FORWARDING_SYSCTL
-from calicotool.overlay.enroll import LOCK_TTL_S, LOCK_WAIT_S, AdapterFactory, Progress, apply_ops, desired_for
+from calicotool.overlay.enroll import (
+    LOCK_TTL_S,
+    LOCK_WAIT_S,
+    AdapterFactory,
+    Progress,
+    apply_ops,
+    desired_for,
+    parse_address,
+    resolve_underlay,
+)
 from calicotool.overlay.ipamstore import IpamClient
 from calicotool.overlay.kstate import HostState, diff
-from calicotool.overlay.netlink import NetlinkAdapter, require_root
+from calicotool.overlay.netlink import NetlinkAdapter, Underlay, require_root
 
 
 @dataclass
@@ -64,13 +73,36 @@ def load_enrollment(store: Store, name: str) -> tuple[Resource, records.Enrollme
         raise InputError(f"Node {name} lacks calicotool's enrollment annotations ({exc})", Location(field="NAME")) from None
 
 
+def recorded_netns(e: records.Enrollment, netns: str | None) -> str | None:
+    """The namespace to act in: the one enroll recorded. An explicit `--netns` must agree with it; hosts enrolled
+    before the namespace was recorded fall back to the option."""
+    if e.netns is None:
+        return netns
+    if netns is not None and netns != e.netns:
+        where = f"network namespace {e.netns!r}" if e.netns else "the root network namespace"
+        raise InputError(f"host {e.name} was enrolled in {where}, not {netns!r}: drop --netns (the enrollment "
+                         "remembers it)", Location(field="--netns"))
+    return e.netns or None
+
+
+def check_host_facts(nl: NetlinkAdapter, e: records.Enrollment) -> Underlay:
+    """Enroll's check again: the recorded underlay address is still on the recorded interface. Refuses (exit 4)
+    when it is not, so a command run on the wrong machine or namespace never programs a tunnel there."""
+    try:
+        return resolve_underlay(nl, parse_address(e.underlay), e.interface)
+    except InputError as exc:
+        where = f" in netns {nl.netns}" if nl.netns else " in the root network namespace"
+        raise HostError(f"host {e.name} was enrolled with {e.underlay} on {e.interface}, but here{where}: "
+                        f"{exc.message}; refusing to act (wrong host or namespace?)") from None
+
+
 def _config(store: Store, e: records.Enrollment) -> OverlayConfig:
     return overlay_config(store.list("IPPool"), store.list("FelixConfiguration"), e.mode, e.pool or None)
 
 
 def _plan(store: Store, nl: NetlinkAdapter, e: records.Enrollment) -> tuple[HostState, HostState, OverlayConfig]:
     cfg = _config(store, e)
-    underlay = nl.underlay(e.interface)
+    underlay = check_host_facts(nl, e)
     current = nl.read_state([FORWARDING_SYSCTL], devices=[cfg.device])
     desired = desired_for(store, e, underlay, cfg)
     return current, desired, cfg
@@ -81,6 +113,7 @@ def sync(store: Store, name: str, netns: str | None = None, adapter: AdapterFact
     """Bring the kernel in line with the datastore (remote nodes and blocks), writing only the difference.
     `progress` hears the phases: reading the datastore and the kernel, then kernel ops done/total."""
     _, e = load_enrollment(store, name)
+    netns = recorded_netns(e, netns)
     if not dry_run:
         require_root()
     with adapter(netns) as nl:
@@ -111,6 +144,7 @@ def _datastore_problems(store: Store, e: records.Enrollment) -> list[str]:
 def status(store: Store, name: str, netns: str | None = None, adapter: AdapterFactory = NetlinkAdapter) -> StatusReport:
     """Compare the datastore's view of the host with its kernel; `.drift` is True when they disagree."""
     _, e = load_enrollment(store, name)
+    netns = recorded_netns(e, netns)
     report = StatusReport(name, e, _datastore_problems(store, e))
     with adapter(netns) as nl:
         current, desired, _ = _plan(store, nl, e)
@@ -119,23 +153,40 @@ def status(store: Store, name: str, netns: str | None = None, adapter: AdapterFa
     return report
 
 
-def unenroll(store: Store, name: str, netns: str | None = None, adapter: AdapterFactory = NetlinkAdapter) -> UnenrollResult:
-    """Remove everything enrollment created: kernel objects (sysctls restored), addresses, blocks, Node, HEP."""
+def unenroll(store: Store, name: str, netns: str | None = None, adapter: AdapterFactory = NetlinkAdapter,
+             force: bool = False) -> UnenrollResult:
+    """Remove everything enrollment created: kernel objects (sysctls restored), addresses, blocks, Node, HEP.
+    Refuses when this host's facts no longer match the enrollment; `force` then removes only the datastore side."""
     node, e = load_enrollment(store, name)
-    require_root()
+    netns = recorded_netns(e, netns)
+    if not force:
+        require_root()
     result = UnenrollResult(name)
-    with adapter(netns) as nl, store.lock(f"calicotool-host-{name}", ttl_seconds=LOCK_TTL_S, wait_seconds=LOCK_WAIT_S):
-        device = "vxlan.calico" if e.mode == "vxlan" else "tunl0"
-        before = dict(e.sysctls_before)
-        current = nl.read_state(before, devices=[device])
-        target = HostState(sysctls=before)
-        if e.mode == "ipip" and device in current.links:
-            target.links[device] = current.links[device]  # tunl0 belongs to the ipip module: strip it, keep it
-        ops = diff(current, target)
-        nl.apply(ops)
-        result.kernel_ops = [o.describe() for o in ops]
+    with store.lock(f"calicotool-host-{name}", ttl_seconds=LOCK_TTL_S, wait_seconds=LOCK_WAIT_S):
+        try:
+            with adapter(netns) as nl:
+                check_host_facts(nl, e)
+                result.kernel_ops = _strip_kernel(nl, e)
+        except (HostError, InputError) as exc:
+            if not force:
+                if isinstance(exc, HostError):
+                    exc.message += "; `--force` removes only the datastore records"
+                raise
+            result.kernel_ops = [f"left alone: {exc.message}"]
         result.datastore_writes = _forget(store, node, e, result)
     return result
+
+
+def _strip_kernel(nl: NetlinkAdapter, e: records.Enrollment) -> list[str]:
+    device = "vxlan.calico" if e.mode == "vxlan" else "tunl0"
+    before = dict(e.sysctls_before)
+    current = nl.read_state(before, devices=[device])
+    target = HostState(sysctls=before)
+    if e.mode == "ipip" and device in current.links:
+        target.links[device] = current.links[device]  # tunl0 belongs to the ipip module: strip it, keep it
+    ops = diff(current, target)
+    nl.apply(ops)
+    return [o.describe() for o in ops]
 
 
 def _forget(store: Store, node: Resource, e: records.Enrollment, result: UnenrollResult) -> list[str]:
