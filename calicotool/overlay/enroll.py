@@ -20,6 +20,7 @@ from calicotool.model.resource import Resource
 from calicotool.overlay import ipam, records
 from calicotool.overlay.config import OverlayConfig, overlay_config
 from calicotool.overlay.desired import FORWARDING_SYSCTL, LocalNode, cluster_view, desired_state
+from calicotool.overlay.hostnodes import HostNodes
 from calicotool.overlay.ipamstore import IpamClient
 from calicotool.overlay.kstate import Fdb, HostState, KernelOp, Neighbour, Route, diff
 from calicotool.overlay.netlink import NetlinkAdapter, Underlay, require_root
@@ -34,9 +35,6 @@ KERNEL_CHUNK = 64  # kernel ops applied per netlink batch when someone is watchi
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 LOCK_TTL_S = 60.0
 LOCK_WAIT_S = 30.0
-KUBE_WARNING = ("the Kubernetes datastore keeps Calico Nodes as Kubernetes Nodes: create a placeholder Node "
-                "object named {name} (e.g. `kubectl create -f` a Node with the label {label}=true and a NoSchedule "
-                "taint), otherwise Calico's IPAM garbage collection releases this host's addresses")
 
 
 @dataclass(frozen=True)
@@ -162,17 +160,26 @@ def upsert(store: Store, wanted: Resource) -> None:
         store.update(wanted.with_resource_version(current.resource_version))
 
 
+def upsert_node(store: Store, nodes: HostNodes, e: records.Enrollment) -> None:
+    """Create the host's Node, or update calicotool's part of it (CAS) when that differs."""
+    current = nodes.find(store, e.name)
+    wanted = nodes.wanted(current, e)
+    if current is None:
+        store.create(wanted)
+    elif not current.same_content(wanted):
+        store.update(wanted.with_resource_version(current.resource_version))
+
+
 def preflight(store: Store, req: EnrollRequest, address: ipaddress.IPv4Interface, mode: str) -> Resource | None:
     """Refuse names that belong to something else; returns the host's existing Node (re-enroll) or None."""
-    try:
-        node = store.get("Node", req.name)
-    except NotFound:
-        node = None
+    nodes = HostNodes(store)
+    node = nodes.find(store, req.name)
     if node is not None:
-        if not records.is_enrolled_host(node):
-            raise InputError(f"Node {req.name} exists and was not enrolled by calicotool (a cluster node?): "
-                             "pick another name", Location(field="NAME"))
-        old = records.enrollment_from_node(node)
+        if not nodes.is_host(node):
+            owner = "a kubelet registered it?" if nodes.kube else "a cluster node?"
+            raise InputError(f"Node {req.name} exists and was not enrolled by calicotool ({owner}): pick another name",
+                             Location(field="NAME"))
+        old = nodes.read(node)
         if old.underlay != str(address):
             raise InputError(f"host {req.name} is already enrolled from {old.underlay}; run `calicotool host "
                              f"unenroll {req.name}` on that host first, or pick another name", Location(field="NAME"))
@@ -215,17 +222,26 @@ class EnrollmentTxn:
             self._tell("datastore claim: tunnel and host addresses, Node, HostEndpoint")
             node_attrs = {ipam.ATTR_NODE: req.name}
             tunnel_type = ipam.TYPE_VXLAN if cfg.mode == "vxlan" else ipam.TYPE_IPIP
-            tunnel = self.ipam.assign(ipam.tunnel_handle(req.name, cfg.mode), req.name,
-                                      {**node_attrs, ipam.ATTR_TYPE: tunnel_type}, cfg)
-            host = self.ipam.assign(ipam.host_handle(req.name), req.name, {**node_attrs, ipam.ATTR_TYPE: ipam.TYPE_HOST}, cfg)
-            old = records.enrollment_from_node(existing) if existing is not None else None
+            claims = {"tunnel": (ipam.tunnel_handle(req.name, cfg.mode), {**node_attrs, ipam.ATTR_TYPE: tunnel_type}),
+                      "host": (ipam.host_handle(req.name), {**node_attrs, ipam.ATTR_TYPE: ipam.TYPE_HOST})}
+            nodes = HostNodes(self.txn)
+            # On Kubernetes the host address first: calico-kube-controllers' IPAM GC never releases an allocation
+            # of a type it does not know, and while one sits in a node's blocks it releases neither the blocks
+            # nor the node's tunnel address, even in the moment before the placeholder Node exists.
+            order = ("host", "tunnel") if nodes.kube else ("tunnel", "host")
+            got = {}
+            for what in order:
+                handle, attrs = claims[what]
+                got[what] = self.ipam.assign(handle, req.name, attrs, cfg)
+            tunnel, host = got["tunnel"], got["host"]
+            old = nodes.read(existing) if existing is not None else None
             sysctls = old.sysctls_before if old else tuple(sorted(self.kernel_before.sysctls.items()))
             if not req.forwarding and old is None:
                 sysctls = ()  # calicotool never sets them, so it has nothing to restore
             mac = (old.mac if old and old.mac else vtep_mac(req.name)) if cfg.mode == "vxlan" else None
             e = records.Enrollment(req.name, req.address, self.underlay.name, cfg.mode, cfg.pool_name, str(tunnel),
                                    str(host), mac, req.labels, sysctls, req.forwarding, req.netns or "")
-            upsert(self.txn, records.node_resource(e))
+            upsert_node(self.txn, nodes, e)
             upsert(self.txn, records.host_endpoint_resource(e))
             self._tell("reading remote nodes and blocks")
             desired = desired_for(self.txn, e, self.underlay, cfg)
@@ -252,7 +268,7 @@ class EnrollmentTxn:
                 problems.append(f"kernel: {exc}")
         inner = self.txn.inner
         for write in reversed(self.txn.journal):
-            if write.key.kind not in ("Node", "HostEndpoint"):
+            if write.key.kind not in ("Node", "KubernetesNode", "HostEndpoint"):
                 continue
             try:
                 if write.op == Op.CREATE and write.after is not None:
@@ -283,8 +299,6 @@ def enroll(store: Store, req: EnrollRequest, adapter: AdapterFactory = NetlinkAd
         if progress is not None:
             progress("reading the cluster config", 0, 0)
         cfg = overlay_config(store.list("IPPool"), store.list("FelixConfiguration"), req.mode, req.pool)
-        if store.check().backend == "kubernetes":
-            warn(KUBE_WARNING.format(name=req.name, label=records.HOST_LABEL))
         if progress is not None:
             progress(f"datastore claim: locking host {req.name}", 0, 0)
         with store.lock(f"calicotool-host-{req.name}", ttl_seconds=LOCK_TTL_S, wait_seconds=LOCK_WAIT_S):

@@ -25,6 +25,7 @@ from calicotool.overlay.enroll import (
     parse_address,
     resolve_underlay,
 )
+from calicotool.overlay.hostnodes import HostNodes
 from calicotool.overlay.ipamstore import IpamClient
 from calicotool.overlay.kstate import HostState, diff
 from calicotool.overlay.netlink import NetlinkAdapter, Underlay, require_root
@@ -61,14 +62,15 @@ class UnenrollResult:
 
 
 def load_enrollment(store: Store, name: str) -> tuple[Resource, records.Enrollment]:
+    nodes = HostNodes(store)
     try:
-        node = store.get("Node", name)
+        node = nodes.get(store, name)
     except NotFound:
         raise InputError(f"host {name} is not enrolled (no Node {name} in the datastore)", Location(field="NAME")) from None
-    if not records.is_enrolled_host(node):
+    if not nodes.is_host(node):
         raise InputError(f"Node {name} was not enrolled by calicotool: refusing to touch it", Location(field="NAME"))
     try:
-        return node, records.enrollment_from_node(node)
+        return node, nodes.read(node)
     except (KeyError, ValueError) as exc:
         raise InputError(f"Node {name} lacks calicotool's enrollment annotations ({exc})", Location(field="NAME")) from None
 
@@ -203,17 +205,18 @@ def _forget(store: Store, node: Resource, e: records.Enrollment, result: Unenrol
         result.released += client.release(handle, e.name)
     result.freed_blocks = client.release_empty_blocks(e.name)
     writes += [f"release {result.released} addresses"] + [f"free block {c}" for c in result.freed_blocks]
-    store.delete("Node", e.name, resource_version=node.resource_version)
+    store.delete(HostNodes(store).kind, e.name, resource_version=node.resource_version)
     writes.append(f"delete Node/{e.name}")
     return writes
 
 
 def list_hosts(store: Store) -> list[records.Enrollment]:
     out = []
-    for node in store.list("Node"):
-        if records.is_enrolled_host(node):
+    nodes = HostNodes(store)
+    for node in nodes.list(store):
+        if nodes.is_host(node):
             try:
-                out.append(records.enrollment_from_node(node))
+                out.append(nodes.read(node))
             except (KeyError, ValueError):
                 continue
     return sorted(out, key=lambda e: (ipaddress.ip_address(e.underlay_ip), e.name))
