@@ -78,13 +78,16 @@ def status_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, output:
     report = hostops.status(app.store(), name, netns)
     data: dict[str, Any] = {"name": name, "drift": report.drift, "datastoreProblems": report.datastore_problems,
                             "kernelDrift": report.kernel_drift, "kernel": report.counts,
-                            "hostIP": report.enrollment.host_ip, "tunnelIP": report.enrollment.tunnel_ip}
+                            "hostIP": report.enrollment.host_ip, "tunnelIP": report.enrollment.tunnel_ip,
+                            "netns": report.enrollment.netns, "interface": report.enrollment.interface,
+                            "controllers": report.controllers}
     if output != OutputFormat.table:
         render_data(app, data, output)
     else:
         lines = [f"host {name}: host IP {report.enrollment.host_ip}, tunnel {report.enrollment.tunnel_ip}, "
                  + ", ".join(f"{v} {k}" for k, v in report.counts.items())]
         lines += [f"  datastore: {p}" for p in report.datastore_problems]
+        lines += [f"  cluster: {c}" for c in report.controllers]
         lines += [f"  kernel would {op}" for op in report.kernel_drift]
         print_text(app, "\n".join(lines))
     if report.drift:

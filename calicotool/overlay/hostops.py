@@ -46,6 +46,7 @@ class StatusReport:
     datastore_problems: list[str] = field(default_factory=list)
     kernel_drift: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    controllers: list[str] = field(default_factory=list)  # Kubernetes datastore: who else acts on the Node
 
     @property
     def drift(self) -> bool:
@@ -145,9 +146,14 @@ def _datastore_problems(store: Store, e: records.Enrollment) -> list[str]:
 
 def status(store: Store, name: str, netns: str | None = None, adapter: AdapterFactory = NetlinkAdapter) -> StatusReport:
     """Compare the datastore's view of the host with its kernel; `.drift` is True when they disagree."""
-    _, e = load_enrollment(store, name)
+    node, e = load_enrollment(store, name)
     netns = recorded_netns(e, netns)
     report = StatusReport(name, e, _datastore_problems(store, e))
+    if HostNodes(store).kube:
+        from calicotool.overlay import kubeguard, kubehost
+
+        report.datastore_problems += kubehost.missing_guards(node)
+        report.controllers = kubeguard.controller_report(store, node)
     with adapter(netns) as nl:
         current, desired, _ = _plan(store, nl, e)
         report.kernel_drift = [o.describe() for o in diff(current, desired)]

@@ -74,7 +74,19 @@ def merge(current: Resource, wanted: Resource) -> Resource:
 
 
 def is_placeholder(node: Resource) -> bool:
-    return records.is_enrolled_host(node) and any(t.get("key") == TAINT_KEY for t in node.spec.get("taints") or [])
+    return records.is_enrolled_host(node)
+
+
+def missing_guards(node: Resource) -> list[str]:
+    """What keeps workloads off the placeholder and is no longer there (someone edited the Node)."""
+    problems = []
+    have = {(t.get("key"), t.get("effect")) for t in node.spec.get("taints") or []}
+    for effect in TAINT_EFFECTS:
+        if (TAINT_KEY, effect) not in have:
+            problems.append(f"Node {node.name} lost its taint {TAINT_KEY}:{effect}")
+    if OS_LABEL in node.labels:
+        problems.append(f"Node {node.name} has label {OS_LABEL}: calico-node and kube-proxy will target it")
+    return problems
 
 
 def enrollment_from_placeholder(node: Resource) -> records.Enrollment:

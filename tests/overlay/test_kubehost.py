@@ -59,8 +59,15 @@ def test_merge_keeps_what_others_wrote_and_replaces_ours() -> None:
     assert kubehost.merge(merged, wanted).same_content(merged)
 
 
-def test_a_kubelet_node_is_not_a_placeholder() -> None:
+def test_guards_and_kubelet_nodes() -> None:
     kubelet = Resource.new("Node", "worker-1", {}, labels={"kubernetes.io/os": "linux"}, api_version="v1")
     assert not kubehost.is_placeholder(kubelet)
     with pytest.raises(KeyError):
         kubehost.enrollment_from_placeholder(kubelet)
+    edited = kubehost.placeholder_node(VXLAN)
+    edited.spec["taints"] = edited.spec["taints"][:1]
+    edited.metadata["labels"][kubehost.OS_LABEL] = "linux"
+    assert kubehost.missing_guards(edited) == [
+        f"Node legacy-db lost its taint {kubehost.TAINT_KEY}:NoExecute",
+        "Node legacy-db has label kubernetes.io/os: calico-node and kube-proxy will target it"]
+    assert kubehost.missing_guards(kubehost.placeholder_node(VXLAN)) == []
