@@ -163,6 +163,8 @@ def dns_cmd(
     cluster_dns: Annotated[list[str] | None, typer.Option("--cluster-dns", help="DNS server IPs the host "
                                                              "should use for the cluster domain.")] = None,
     domain: Annotated[str, typer.Option("--domain", help="Cluster domain.")] = dns.DEFAULT_DOMAIN,
+    apply: Annotated[bool, typer.Option("--apply", help="Write the Service + EndpointSlice through the Kubernetes "
+                                        "API (--datastore kubernetes) instead of printing; unenroll removes them.")] = False,
 ) -> None:
     """Print name-resolution config: CoreDNS hosts block, Service+EndpointSlice, or the host's resolver snippet."""
     from calicotool.overlay import hostops
@@ -181,6 +183,11 @@ def dns_cmd(
         if missing:
             raise InputError(f"not enrolled: {', '.join(missing)}")
         hosts = [h for h in hosts if h.name in names]
+    if apply:
+        writes = hostops.apply_dns(app.store(), hosts, namespace)
+        print_text(app, "\n".join([*writes, f"{len(writes)} writes: pods resolve "
+                                    + ", ".join(f"{h.name}.{namespace}.svc.{domain}" for h in hosts)]))
+        return
     if style == "coredns":
         print_text(app, dns.coredns_hosts_block(hosts, zone))
     elif style == "kubernetes":

@@ -211,8 +211,30 @@ def _forget(store: Store, node: Resource, e: records.Enrollment, result: Unenrol
         result.released += client.release(handle, e.name)
     result.freed_blocks = client.release_empty_blocks(e.name)
     writes += [f"release {result.released} addresses"] + [f"free block {c}" for c in result.freed_blocks]
-    store.delete(HostNodes(store).kind, e.name, resource_version=node.resource_version)
+    nodes = HostNodes(store)
+    if nodes.kube:
+        from calicotool.overlay import kubedns
+
+        dns_namespace = node.annotations.get(kubedns.A_DNS_NAMESPACE)
+        if dns_namespace:
+            writes += kubedns.remove(store.api, e.name, dns_namespace)  # type: ignore[attr-defined]
+            node = nodes.get(store, e.name)
+    store.delete(nodes.kind, e.name, resource_version=node.resource_version)
     writes.append(f"delete Node/{e.name}")
+    return writes
+
+
+def apply_dns(store: Store, hosts: list[records.Enrollment], namespace: str) -> list[str]:
+    """`host dns --apply`: the hosts' Service + EndpointSlice through the cluster's API (Kubernetes datastore)."""
+    if not HostNodes(store).kube:
+        raise InputError("--apply writes a Service and EndpointSlice through the Kubernetes API: it needs "
+                         "--datastore kubernetes (print them with --format kubernetes otherwise)", Location(field="--apply"))
+    from calicotool.overlay import kubedns
+
+    writes: list[str] = []
+    for host in hosts:
+        with store.lock(f"calicotool-host-{host.name}", ttl_seconds=LOCK_TTL_S, wait_seconds=LOCK_WAIT_S):
+            writes += kubedns.apply(store, host, namespace)
     return writes
 
 

@@ -53,8 +53,11 @@ def placeholder_node(e: records.Enrollment) -> Resource:
     return Resource.new("Node", e.name, spec, labels=labels, annotations=annotations, api_version="v1")
 
 
+A_DNS_NAMESPACE = records.ANNOTATION_PREFIX + "dns-namespace"  # written by `host dns --apply`, kept by enroll
+
+
 def _ours(key: str) -> bool:
-    return key.startswith(records.ANNOTATION_PREFIX) or key in _CALICO_ANNOTATIONS
+    return (key.startswith(records.ANNOTATION_PREFIX) and key != A_DNS_NAMESPACE) or key in _CALICO_ANNOTATIONS
 
 
 def merge(current: Resource, wanted: Resource) -> Resource:
