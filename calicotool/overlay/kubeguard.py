@@ -29,9 +29,12 @@ from calicotool.overlay import kubehost, kubeschedule
 
 
 def _list(api: Any, path: str, query: list[tuple[str, str]] | None = None) -> list[dict[str, Any]] | None:
-    """Items of a list, or None when RBAC forbids it (the report then says it could not check)."""
+    """Items of a list, or None when RBAC forbids it or the server does not serve it (the report then says it
+    could not check)."""
     try:
         return list(api.request("GET", path, query or []).get("items") or [])
+    except NotFound:
+        return None
     except Unavailable as exc:
         if http_status(exc) in (401, 403):
             return None
@@ -67,7 +70,7 @@ def controller_report(store: Any, node: Resource) -> list[str]:
     raw = node.to_dict()
     daemonsets = _list(store.api, "/apis/apps/v1/daemonsets")
     if daemonsets is None:
-        lines.append("DaemonSet controller: cannot tell (not allowed to list DaemonSets)")
+        lines.append("DaemonSet controller: cannot tell (not allowed to list DaemonSets: bind calicotool-host-observe)")
     else:
         targeting = sorted(f"{d['metadata'].get('namespace')}/{d['metadata'].get('name')}" for d in daemonsets
                            if kubeschedule.daemonset_targets(d, raw))
