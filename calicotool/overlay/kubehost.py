@@ -69,8 +69,9 @@ def merge(current: Resource, wanted: Resource) -> Resource:
     annotations.update(wanted.annotations)
     out.metadata["annotations"] = annotations
     spec = copy.deepcopy(current.spec)
-    others = [t for t in spec.get("taints") or [] if t.get("key") != TAINT_KEY]
-    spec["taints"] = others + wanted.spec["taints"]
+    have = list(spec.get("taints") or [])
+    if [t for t in have if t.get("key") == TAINT_KEY] != wanted.spec["taints"]:  # else keep the server's order
+        spec["taints"] = [t for t in have if t.get("key") != TAINT_KEY] + wanted.spec["taints"]
     spec["unschedulable"] = True
     out.spec = spec
     return out

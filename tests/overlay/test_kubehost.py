@@ -55,8 +55,12 @@ def test_merge_keeps_what_others_wrote_and_replaces_ours() -> None:
     assert merged.annotations["node.alpha.kubernetes.io/ttl"] == "0" and merged.annotations[records.A_POOL] == "pool-a"
     assert kubehost.foreign_taints(merged) == ["node.kubernetes.io/unreachable:NoExecute"]
     assert merged.status == current.status
-    # merging what is already there changes nothing (a re-enroll writes nothing)
+    # merging what is already there changes nothing (a re-enroll writes nothing), whatever the taints' order:
+    # the API server's TaintNodesByCondition admission appends node.kubernetes.io/not-ready to a new Node
     assert kubehost.merge(merged, wanted).same_content(merged)
+    server_order = kubehost.placeholder_node(VXLAN)
+    server_order.spec["taints"].append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
+    assert kubehost.merge(server_order, wanted).same_content(server_order)
 
 
 def test_guards_and_kubelet_nodes() -> None:

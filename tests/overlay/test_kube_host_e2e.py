@@ -1,0 +1,125 @@
+"""Host enrollment on the Kubernetes datastore against a real kube-apiserver (Calico's crd.projectcalico.org/v1
+CRDs): three cluster nodes registered as calico-node would, programmed by a Felix-like side the test builds itself
+(tests/overlay/kube_felix.py), and an external host enrolled through the CLI. Traffic both ways, path MTU, a
+no-write second sync, DNS objects, unenroll restoring the API server byte for byte."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from calicotool.cli.context import Environment
+from calicotool.cli.main import main
+from calicotool.lab import netns as lab
+from calicotool.lab.probes import tcp_probe
+from tests.overlay.kube_felix import KubeOverlayLab, snapshot
+from tests.overlay.overlay_lab import kernel_snapshot, ping
+
+kubeapi = pytest.importorskip("tests.fixtures.kubeapi", reason="the real kube-apiserver harness is not here")
+kube_v1 = kubeapi.kube_v1
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+
+POOL = {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool", "metadata": {"name": "default-ipv4-ippool"},
+        "spec": {"cidr": "10.244.0.0/16", "blockSize": 26, "vxlanMode": "Always", "ipipMode": "Never",
+                 "natOutgoing": False, "nodeSelector": "all()"}}
+
+
+def run_cli(environ: dict[str, str], *args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--datastore", "kubernetes", *args], env=Environment(stdout=out, stderr=err, environ=environ))
+    return code, out.getvalue(), err.getvalue()
+
+
+def prepare(cluster: Any) -> None:
+    """What a Calico cluster has before any host enrolls: the pool, the lock and DNS namespaces."""
+    for ns in ("calico-system", "calicotool-hosts"):
+        cluster.ensure_namespace(ns)
+    cluster.request("POST", "/apis/crd.projectcalico.org/v1/ippools", POOL)
+
+
+@pytest.fixture
+def overlay(kube_v1: Any, netns_registry: lab.CleanupRegistry) -> Iterator[KubeOverlayLab]:
+    prepare(kube_v1)
+    world = KubeOverlayLab(kube_v1, netns_registry)
+    for i in range(1, 4):
+        world.add_node(f"node{i}")
+    world.program_all()
+    yield world
+
+
+def both_ways(world: KubeOverlayLab, host_ns: str, host_ip: str) -> list[str]:
+    failures = []
+    for member in world.members.values():
+        for pod in member.pods:
+            if not ping(host_ns, pod.ip, src=host_ip):
+                failures.append(f"ping host->{pod.name}")
+            if not ping(pod.ns, host_ip):
+                failures.append(f"ping {pod.name}->host")
+            for src_ns, src, dst_ns, dst in ((host_ns, host_ip, pod.ns, pod.ip), (pod.ns, pod.ip, host_ns, host_ip)):
+                probe = tcp_probe(src_ns, src, dst_ns, dst)
+                if not probe.ok:
+                    failures.append(f"tcp {src}->{dst}: {probe.detail}")
+    return failures
+
+
+def test_enroll_traffic_sync_dns_unenroll(overlay: KubeOverlayLab, kube_v1: Any) -> None:
+    environ = kube_v1.environ()
+    host_ns, underlay_ip = overlay.host_netns()
+    pods = [p for m in overlay.members.values() for p in m.pods]
+    assert ping(pods[0].ns, pods[1].ip) and ping(pods[2].ns, pods[0].ip)  # the Felix-like side works
+    kernel_before, api_before = kernel_snapshot(host_ns), snapshot(kube_v1)
+
+    code, out, err = run_cli(environ, "host", "enroll", "legacy-db", "--address", f"{underlay_ip}/24",
+                             "--labels", "role=db", "--netns", host_ns, "-o", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    host_ip, tunnel_ip = result["host_ip"], result["tunnel_ip"]
+    node = kube_v1.get("/api/v1/nodes/legacy-db")
+    ann = node["metadata"]["annotations"]
+    assert ann["projectcalico.org/IPv4Address"] == f"{underlay_ip}/24"
+    assert ann["projectcalico.org/IPv4VXLANTunnelAddr"] == tunnel_ip
+    assert ann["projectcalico.org/VXLANTunnelMACAddr"] == result["mac"]
+    assert {(t["key"], t["effect"]) for t in node["spec"]["taints"]} >= {
+        ("hosts.calicotool.io/external-host", "NoSchedule"), ("hosts.calicotool.io/external-host", "NoExecute")}
+    assert "kubernetes.io/os" not in node["metadata"]["labels"]
+    hep = kube_v1.get("/apis/crd.projectcalico.org/v1/hostendpoints/legacy-db")
+    assert hep["spec"]["node"] == "legacy-db" and hep["spec"]["interfaceName"] == "eth0"
+    handles = {h["metadata"]["name"] for h in kube_v1.get("/apis/crd.projectcalico.org/v1/ipamhandles")["items"]}
+    assert {"vxlan-tunnel-addr-legacy-db", "calicotool-host-legacy-db"} <= handles
+
+    overlay.program_all()  # Felix on every node learns the new VTEP and block from the API server
+    assert both_ways(overlay, host_ns, host_ip) == []
+    pod = pods[0]
+    assert ping(host_ns, pod.ip, size=1450 - 28, dont_fragment=True, src=host_ip)
+    assert not ping(host_ns, pod.ip, size=1450 - 27, dont_fragment=True, src=host_ip)
+
+    # a second sync and a re-enroll change nothing in the kernel or in the API server (resourceVersions included)
+    enrolled = snapshot(kube_v1)
+    code, out, err = run_cli(environ, "host", "sync", "legacy-db", "-o", "json")
+    assert code == 0 and json.loads(out)["netlink_writes"] == 0, err
+    code, out, err = run_cli(environ, "host", "enroll", "legacy-db", "--address", f"{underlay_ip}/24",
+                             "--labels", "role=db", "--netns", host_ns)
+    assert code == 0 and "nothing to do" in out, err
+    assert snapshot(kube_v1) == enrolled
+    code, out, err = run_cli(environ, "host", "status", "legacy-db")
+    assert code == 0 and "node lifecycle controller" in out and "IPAM GC" in out, out + err
+
+    code, out, err = run_cli(environ, "host", "dns", "--apply", "legacy-db")
+    assert code == 0, err
+    svc = kube_v1.get("/api/v1/namespaces/calicotool-hosts/services/legacy-db")
+    assert svc["spec"]["clusterIP"] == "None" and not svc["spec"].get("selector")
+    eps = kube_v1.get("/apis/discovery.k8s.io/v1/namespaces/calicotool-hosts/endpointslices/legacy-db-calicotool")
+    assert eps["endpoints"][0]["addresses"] == [host_ip]
+    assert eps["metadata"]["labels"]["kubernetes.io/service-name"] == "legacy-db"
+    applied = snapshot(kube_v1)
+    code, out, _ = run_cli(environ, "host", "dns", "--apply", "legacy-db")
+    assert code == 0 and out.startswith("0 writes") and snapshot(kube_v1) == applied
+
+    code, out, err = run_cli(environ, "host", "unenroll", "legacy-db")
+    assert code == 0, err
+    assert kernel_snapshot(host_ns) == kernel_before
+    assert snapshot(kube_v1) == api_before
