@@ -66,12 +66,48 @@ def both_ways(world: KubeOverlayLab, host_ns: str, host_ip: str) -> list[str]:
     return failures
 
 
+def daemonset(name: str, **pod_spec: Any) -> dict[str, Any]:
+    labels = {"app": name}
+    return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": name, "namespace": "kube-system"},
+            "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": {
+                "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}], **pod_spec}}}}
+
+
+def assert_status_names_controllers(cluster: Any, environ: dict[str, str]) -> None:
+    """A tolerate-everything DaemonSet targets the placeholder, calico-node's shape does not, and auto host
+    endpoints are reported once KubeControllersConfiguration enables them."""
+    everything = [{"operator": "Exists"}]
+    path = "/apis/apps/v1/namespaces/kube-system/daemonsets"
+    cluster.request("POST", path, daemonset("log-shipper", tolerations=everything))
+    cluster.request("POST", path, daemonset("calico-node", tolerations=everything,
+                                            nodeSelector={"kubernetes.io/os": "linux"}))
+    kcc = {"apiVersion": "crd.projectcalico.org/v1", "kind": "KubeControllersConfiguration",
+           "metadata": {"name": "default"},
+           "spec": {"controllers": {"node": {"hostEndpoint": {"autoCreate": "Enabled"}}}}}
+    cluster.request("POST", "/apis/crd.projectcalico.org/v1/kubecontrollersconfigurations", kcc)
+    try:
+        code, out, err = run_cli(environ, "host", "status", "legacy-db", "-o", "json")
+        lines = json.loads(out)["controllers"]
+        assert code == 0 and any("kube-system/log-shipper target it" in line for line in lines), out + err
+        assert not any("calico-node" in line for line in lines)
+        assert any("legacy-db-auto-hep" in line for line in lines)
+    finally:
+        for name in ("log-shipper", "calico-node"):
+            cluster.request("DELETE", f"{path}/{name}")
+        cluster.request("DELETE", "/apis/crd.projectcalico.org/v1/kubecontrollersconfigurations/default")
+
+
 def test_enroll_traffic_sync_dns_unenroll(overlay: KubeOverlayLab, kube_v1: Any) -> None:
     environ = kube_v1.environ()
     host_ns, underlay_ip = overlay.host_netns()
     pods = [p for m in overlay.members.values() for p in m.pods]
     assert ping(pods[0].ns, pods[1].ip) and ping(pods[2].ns, pods[0].ip)  # the Felix-like side works
     kernel_before, api_before = kernel_snapshot(host_ns), snapshot(kube_v1)
+
+    code, out, err = run_cli(environ, "host", "enroll", "legacy-db", "--address", f"{underlay_ip}/24",
+                             "--labels", "role=db", "--netns", host_ns, "--dry-run")
+    assert code == 0 and "would enroll legacy-db" in out and "create KubernetesNode/legacy-db" in out, err
+    assert (kernel_snapshot(host_ns), snapshot(kube_v1)) == (kernel_before, api_before)
 
     code, out, err = run_cli(environ, "host", "enroll", "legacy-db", "--address", f"{underlay_ip}/24",
                              "--labels", "role=db", "--netns", host_ns, "-o", "json")
@@ -107,6 +143,8 @@ def test_enroll_traffic_sync_dns_unenroll(overlay: KubeOverlayLab, kube_v1: Any)
     assert snapshot(kube_v1) == enrolled
     code, out, err = run_cli(environ, "host", "status", "legacy-db")
     assert code == 0 and "node lifecycle controller" in out and "IPAM GC" in out, out + err
+    assert "no DaemonSet targets it" in out and "auto host endpoints" not in out
+    assert_status_names_controllers(kube_v1, environ)
 
     code, out, err = run_cli(environ, "host", "dns", "--apply", "legacy-db")
     assert code == 0, err
