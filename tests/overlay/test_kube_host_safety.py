@@ -23,7 +23,7 @@ from calicotool.overlay import enroll as enrollment
 from calicotool.overlay import ipam
 from calicotool.overlay.ipamstore import IpamClient
 from tests.fixtures.etcd import _free_port
-from tests.overlay.kube_felix import snapshot
+from tests.overlay.kube_felix import KubeOverlayLab, snapshot
 from tests.overlay.overlay_lab import kernel_snapshot
 from tests.overlay.test_kube_host_e2e import POOL, prepare
 
@@ -206,3 +206,17 @@ def test_eight_concurrent_enrolls_never_share_an_address(kube_v1: Any, make_netn
         assert affinities == {(node, cidr) for cidr, node in owners.items()}
     finally:
         store.close()
+
+
+def test_kernel_failure_halfway_rolls_back_the_api_server(kube_v1: Any, host: str,
+                                                         netns_registry: lab.CleanupRegistry) -> None:
+    """A foreign route already covers a cluster node's block: the route add fails after the placeholder Node,
+    HostEndpoint and IPAM were written and half the kernel was programmed; everything is undone."""
+    world = KubeOverlayLab(kube_v1, netns_registry)
+    world.add_node("node1", pods=0)
+    block = next(b["spec"]["cidr"] for b in kube_v1.get("/apis/crd.projectcalico.org/v1/ipamblocks")["items"])
+    lab.add_route(host, block, gateway="192.0.2.254")
+    before = snapshot(kube_v1), kernel_snapshot(host)
+    code, _, err = run_cli(kube_v1.environ(), "host", "enroll", "h1", "--address", "192.0.2.100/24", "--netns", host)
+    assert code == 4 and block in err and "File exists" in err and "rollback incomplete" not in err, err
+    assert (snapshot(kube_v1), kernel_snapshot(host)) == before
