@@ -102,7 +102,7 @@ def test_enroll_traffic_sync_dns_unenroll(overlay: KubeOverlayLab, kube_v1: Any)
     host_ns, underlay_ip = overlay.host_netns()
     pods = [p for m in overlay.members.values() for p in m.pods]
     assert ping(pods[0].ns, pods[1].ip) and ping(pods[2].ns, pods[0].ip)  # the Felix-like side works
-    kernel_before, api_before = kernel_snapshot(host_ns), snapshot(kube_v1)
+    kernel_before, api_before, calico_before = kernel_snapshot(host_ns), snapshot(kube_v1), kube_v1.snapshot()
 
     code, out, err = run_cli(environ, "host", "enroll", "legacy-db", "--address", f"{underlay_ip}/24",
                              "--labels", "role=db", "--netns", host_ns, "--dry-run")
@@ -146,6 +146,15 @@ def test_enroll_traffic_sync_dns_unenroll(overlay: KubeOverlayLab, kube_v1: Any)
     assert "no DaemonSet targets it" in out and "auto host endpoints" not in out
     assert_status_names_controllers(kube_v1, environ)
 
+    # someone strips the taints: status reports it (exit 1), a re-enroll puts them back
+    kube_v1.merge_patch("/api/v1/nodes/legacy-db", {"spec": {"taints": None}})
+    code, out, _ = run_cli(environ, "host", "status", "legacy-db")
+    assert code == 1 and "lost its taint hosts.calicotool.io/external-host:NoSchedule" in out, out
+    code, out, err = run_cli(environ, "host", "enroll", "legacy-db", "--address", f"{underlay_ip}/24",
+                             "--labels", "role=db", "--netns", host_ns)
+    assert code == 0 and "update KubernetesNode/legacy-db" in out, out + err
+    assert run_cli(environ, "host", "status", "legacy-db")[0] == 0
+
     code, out, err = run_cli(environ, "host", "dns", "--apply", "legacy-db")
     assert code == 0, err
     svc = kube_v1.get("/api/v1/namespaces/calicotool-hosts/services/legacy-db")
@@ -161,3 +170,4 @@ def test_enroll_traffic_sync_dns_unenroll(overlay: KubeOverlayLab, kube_v1: Any)
     assert code == 0, err
     assert kernel_snapshot(host_ns) == kernel_before
     assert snapshot(kube_v1) == api_before
+    assert kube_v1.snapshot() == calico_before  # every Calico object and Node, as the server stores them
