@@ -25,7 +25,7 @@ from typing import Any
 from calicotool.datastore.kube_api import http_status
 from calicotool.errors import NotFound, Unavailable
 from calicotool.model.resource import Resource
-from calicotool.overlay import kubehost, kubeschedule
+from calicotool.overlay import kubehost, kubeschedule, records
 
 
 def _list(api: Any, path: str, query: list[tuple[str, str]] | None = None) -> list[dict[str, Any]] | None:
@@ -50,7 +50,7 @@ def controller_report(store: Any, node: Resource) -> list[str]:
                               "it never deletes Nodes" if foreign else
                               "will mark it Ready=Unknown and taint it unreachable (no kubelet reports); it never "
                               "deletes Nodes"))
-    nodes = _list(store.api, "/api/v1/nodes", [("labelSelector", f"!{kubehost.records.HOST_LABEL}")])
+    nodes = _list(store.api, "/api/v1/nodes", [("labelSelector", f"!{records.HOST_LABEL}")])
     if nodes is None:
         lines.append("cloud node lifecycle controller: cannot tell (not allowed to list Nodes)")
     elif any((n.get("spec") or {}).get("providerID") for n in nodes):
@@ -75,7 +75,7 @@ def controller_report(store: Any, node: Resource) -> list[str]:
         targeting = sorted(f"{d['metadata'].get('namespace')}/{d['metadata'].get('name')}" for d in daemonsets
                            if kubeschedule.daemonset_targets(d, raw))
         lines.append("DaemonSet controller: " + (f"DaemonSets {', '.join(targeting)} target it (their pods stay "
-                                                  f"Pending): exclude label {kubehost.records.HOST_LABEL}"
+                                                  f"Pending): exclude label {records.HOST_LABEL}"
                                                   if targeting else "no DaemonSet targets it"))
     pods = _list(store.api, "/api/v1/pods", [("fieldSelector", f"spec.nodeName={node.name}")])
     if pods:

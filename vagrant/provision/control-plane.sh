@@ -16,18 +16,12 @@ if write_if_changed /home/vagrant/.kube/config 0600 < /etc/kubernetes/admin.conf
   chown -R vagrant: /home/vagrant/.kube
 fi
 
-# Calico on the Kubernetes datastore with a VXLAN pool inside kubeadm's pod CIDR (the default 192.168.0.0/16
-# would overlap the VMs' private network) and no BGP (calico_backend vxlan, no BIRD probes).
+# Calico on the Kubernetes datastore, VXLAN, no BGP: see calico-manifest.sed for the edits.
 manifest="/var/cache/calicotool/calico-${CALICO_VERSION}.yaml"
 if [ ! -s "${manifest}" ]; then
   install -d /var/cache/calicotool
   curl -fsSL -o "${manifest}.orig" "https://raw.githubusercontent.com/projectcalico/calico/${CALICO_VERSION}/manifests/calico.yaml"
-  sed -e 's|# - name: CALICO_IPV4POOL_CIDR|- name: CALICO_IPV4POOL_CIDR|' \
-      -e 's|#   value: "192.168.0.0/16"|  value: "10.244.0.0/16"|' \
-      -e '/name: CALICO_IPV4POOL_IPIP/{n;s/"Always"/"Never"/}' \
-      -e '/name: CALICO_IPV4POOL_VXLAN/{n;s/"Never"/"Always"/}' \
-      -e 's|calico_backend: "bird"|calico_backend: "vxlan"|' \
-      -e '/- -bird-live/d' -e '/- -bird-ready/d' "${manifest}.orig" > "${manifest}"
+  sed -f /calicotool/vagrant/provision/calico-manifest.sed "${manifest}.orig" > "${manifest}"
 fi
 kubectl apply --server-side --force-conflicts -f "${manifest}" >/dev/null
 
