@@ -33,13 +33,30 @@ def _ours(doc: dict[str, Any]) -> dict[str, Any]:
             "endpoints": endpoints, "ports": doc.get("ports") or []}
 
 
-def upsert(api: Any, doc: dict[str, Any]) -> str | None:
-    """Create or update one object; returns what was written (None when it already matched)."""
-    name = doc["metadata"]["name"]
-    label = f"{doc['kind']} {doc['metadata']['namespace']}/{name}"
+def _refuse_foreign(label: str, current: dict[str, Any]) -> None:
+    if (current["metadata"].get("labels") or {}).get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
+        raise InputError(f"{label} exists and is not managed by calicotool: refusing to overwrite it",
+                         Location(field="NAME"))
+
+
+def _label(doc: dict[str, Any]) -> str:
+    return f"{doc['kind']} {doc['metadata']['namespace']}/{doc['metadata']['name']}"
+
+
+def current_of(api: Any, doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The object as the server has it (None when absent); refuses one calicotool does not own."""
     try:
-        current = api.request("GET", _path(doc, name))
+        current = api.request("GET", _path(doc, doc["metadata"]["name"]))
     except NotFound:
+        return None
+    _refuse_foreign(_label(doc), current)
+    return dict(current)
+
+
+def upsert(api: Any, doc: dict[str, Any], current: dict[str, Any] | None) -> str | None:
+    """Create or update one object (`current` as current_of read it); returns what was written, None if equal."""
+    name, label = doc["metadata"]["name"], _label(doc)
+    if current is None:
         try:
             api.request("POST", _path(doc), body=doc)
         except NotFound:
@@ -47,9 +64,6 @@ def upsert(api: Any, doc: dict[str, Any]) -> str | None:
                              "rbac.yaml ships calicotool-hosts) or pass --namespace", Location(field="--namespace")) \
                 from None
         return f"create {label}"
-    if (current["metadata"].get("labels") or {}).get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
-        raise InputError(f"{label} exists and is not managed by calicotool: refusing to overwrite it",
-                         Location(field="NAME"))
     if _ours(current) == _ours(doc):
         return None
     body = dict(current)
@@ -65,13 +79,15 @@ def upsert(api: Any, doc: dict[str, Any]) -> str | None:
 
 def apply(store: Any, host: records.Enrollment, namespace: str) -> list[str]:
     """Service first (the EndpointSlice names it), then the namespace recorded on the placeholder Node (CAS);
-    returns the writes made. A different namespace recorded before is cleaned up first."""
+    returns the writes made. Every object is checked for a foreign owner before the first write; objects in a
+    namespace recorded before are removed once the new ones exist."""
     node = store.get("KubernetesNode", host.name)
-    writes: list[str] = []
+    docs = dns.kubernetes_manifests(host, namespace)
+    currents = [current_of(store.api, doc) for doc in docs]
+    writes = [w for w in (upsert(store.api, doc, cur) for doc, cur in zip(docs, currents, strict=True)) if w]
     old = node.annotations.get(A_DNS_NAMESPACE)
     if old and old != namespace:
         writes += remove(store.api, host.name, old)
-    writes += [w for w in (upsert(store.api, doc) for doc in dns.kubernetes_manifests(host, namespace)) if w]
     if old != namespace:
         node.metadata.setdefault("annotations", {})[A_DNS_NAMESPACE] = namespace
         store.update(node)

@@ -165,9 +165,27 @@ def test_enroll_traffic_sync_dns_unenroll(overlay: KubeOverlayLab, kube_v1: Any)
     applied = snapshot(kube_v1)
     code, out, _ = run_cli(environ, "host", "dns", "--apply", "legacy-db")
     assert code == 0 and out.startswith("0 writes") and snapshot(kube_v1) == applied
+    eps_path = "/apis/discovery.k8s.io/v1/namespaces/calicotool-hosts/endpointslices/legacy-db-calicotool"
+    kube_v1.merge_patch(eps_path, {"endpoints": [{"addresses": ["10.9.9.9"]}]})  # someone edited it
+    code, out, err = run_cli(environ, "host", "dns", "--apply", "legacy-db")
+    assert code == 0 and "update EndpointSlice calicotool-hosts/legacy-db-calicotool" in out, out + err
+    assert kube_v1.get(eps_path)["endpoints"][0]["addresses"] == [host_ip]
+    kube_v1.request("POST", "/api/v1/namespaces/default/services", {"apiVersion": "v1", "kind": "Service", "metadata": {
+        "name": "legacy-db"}, "spec": {"clusterIP": "None", "ports": [{"port": 80}]}})
+    applied = snapshot(kube_v1)
+    code, _, err = run_cli(environ, "host", "dns", "--apply", "legacy-db", "--namespace", "default")
+    assert code == 2 and "Service default/legacy-db exists and is not managed by calicotool" in err, err
+    assert snapshot(kube_v1) == applied  # refused before any write: the calicotool-hosts objects are still there
+    kube_v1.request("DELETE", "/api/v1/namespaces/default/services/legacy-db")
+    kube_v1.ensure_namespace("hosts2")  # moving the name: the new objects first, then the old ones go
+    code, out, err = run_cli(environ, "host", "dns", "--apply", "legacy-db", "--namespace", "hosts2")
+    assert code == 0 and "delete Service calicotool-hosts/legacy-db" in out, out + err
+    moved = "/api/v1/namespaces/hosts2/services/legacy-db"
+    assert kube_v1.get(moved)["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "calicotool"
 
     code, out, err = run_cli(environ, "host", "unenroll", "legacy-db")
-    assert code == 0, err
+    assert code == 0 and "delete Service hosts2/legacy-db" in out, out + err
+    assert kube_v1.status("GET", moved) == 404
     assert kernel_snapshot(host_ns) == kernel_before
     assert snapshot(kube_v1) == api_before
     assert kube_v1.snapshot() == calico_before  # every Calico object and Node, as the server stores them
