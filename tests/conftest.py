@@ -35,3 +35,7 @@ def cli(tmp_path: Path) -> CliRunner:
         return CliResult(code, out.getvalue(), err.getvalue())
 
     return run
+
+
+# The real kube-apiserver fixtures (kube_v1, kube_v3, kube_v3_admission, kube_cluster_any) for every test directory.
+from tests.fixtures.kubeapi import kube_cluster_any, kube_v1, kube_v3, kube_v3_admission  # noqa: E402, F401

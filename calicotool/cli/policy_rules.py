@@ -26,6 +26,9 @@ PathsArg = Annotated[
 EnvOption = Annotated[str | None, typer.Option("--env", "-e", help="Layer env/<ENV>.yaml overlays (e.g. prod).")]
 VersionOption = Annotated[str, typer.Option("--calico-version", help="Target Calico MAJOR.MINOR (policy naming: "
                                                                      "'<tier>.<name>' up to 3.31, plain from 3.32).")]
+TargetVersionOption = Annotated[str | None, typer.Option(
+    "--calico-version", help="Target Calico MAJOR.MINOR (default: the version the datastore reports, else 3.32; one "
+                             "that contradicts the datastore's naming rule is refused).", show_default=False)]
 StagedOption = Annotated[bool, typer.Option("--staged", help="Emit StagedNetworkPolicy/StagedGlobalNetworkPolicy.")]
 
 
@@ -34,13 +37,15 @@ def _paths(app: AppContext, paths: list[Path] | None) -> list[Path]:
     return [p if p.is_absolute() else app.env.cwd / p for p in chosen]
 
 
-def _generate(app: AppContext, paths: list[Path] | None, env: str | None, version: str,
+def _generate(app: AppContext, paths: list[Path] | None, env: str | None, version: str | None,
               staged: bool) -> tuple[list[Resource], str]:
+    """Load the rule sets (every input error first), then render them for `version`; None means the version the
+    datastore reports (see _target_version)."""
     from calicotool.policy.generate import render_ruleset
     from calicotool.policy.loader import load_ruleset
 
     ruleset = load_ruleset(_paths(app, paths), env)
-    return render_ruleset(ruleset, version, staged), ruleset.name
+    return render_ruleset(ruleset, version or _target_version(app, None), staged), ruleset.name
 
 
 def validate(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None,
@@ -151,7 +156,20 @@ def _plan(app: AppContext, resources: list[Resource], ruleset: str, prune: bool)
     return plan_ruleset(fetch_current(app.store(), POLICY_PRUNE_KINDS), resources, ruleset, prune)
 
 
-def diff(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None, calico_version: VersionOption = "3.32",
+def _target_version(app: AppContext, explicit: str | None) -> str:
+    """The Calico version to generate for when writing to the datastore (see model.policy_names)."""
+    from calicotool.datastore.calico_version import reported_calico_version
+    from calicotool.datastore.directory import DirectoryStore
+    from calicotool.model.policy_names import choose_calico_version
+
+    store = app.store()
+    version, note = choose_calico_version(explicit, reported_calico_version(store))
+    if note and not isinstance(store, DirectoryStore):  # a GitOps directory has no calico-node to report one
+        app.info(note)
+    return version
+
+
+def diff(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None, calico_version: TargetVersionOption = None,
          staged: StagedOption = False,
          prune: Annotated[bool, typer.Option("--prune", help="Also show managed objects apply --prune would delete.")]
          = False) -> None:
@@ -159,6 +177,8 @@ def diff(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None, cali
     from calicotool.datastore.plan import plan_diff
 
     app = app_context(ctx)
+    if calico_version is not None:
+        _target_version(app, calico_version)  # refuse a contradiction before reading rule sets
     resources, name = _generate(app, paths, env, calico_version, staged)
     plan, current = _plan(app, resources, name, prune)
     text = plan_diff(plan, current)
@@ -167,7 +187,7 @@ def diff(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None, cali
     raise typer.Exit(ExitStatus.FINDINGS if plan.changes else ExitStatus.OK)
 
 
-def apply(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None, calico_version: VersionOption = "3.32",
+def apply(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None, calico_version: TargetVersionOption = None,
           staged: StagedOption = False,
           dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
           prune: Annotated[bool, typer.Option("--prune", help="Delete objects this rule set generated before but no "
@@ -180,6 +200,8 @@ def apply(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None, cal
     app = app_context(ctx)
     with progress_for(app, "policy apply") as progress:
         progress("generating policy", 0, 0)
+        if calico_version is not None:
+            _target_version(app, calico_version)  # a contradiction is refused before anything else
         resources, name = _generate(app, paths, env, calico_version, staged)
         progress(f"reading current state and planning {len(resources)} objects", 0, 0)
         plan, _ = _plan(app, resources, name, prune)

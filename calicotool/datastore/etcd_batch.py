@@ -66,7 +66,7 @@ def apply(store: EtcdStore, changes: list[Change]) -> BatchResult:
         current = None
         if step.change.op is Op.UPDATE and step.observed is not None:
             current = etcd_layout.decode(step.key, step.observed.value, step.observed.mod_revision)
-        step.value, step.stored = etcd_layout.stage(step.key, step.change.resource, current)
+        step.value, step.stored = store.stage(step.key, step.change.resource, current)
 
     chunks = _chunks(steps, store.max_txn_ops, store.max_txn_bytes)
     result = BatchResult(atomic=len(chunks) == 1)
@@ -95,10 +95,10 @@ def apply(store: EtcdStore, changes: list[Change]) -> BatchResult:
 def _key(store: EtcdStore, change: Change) -> str:
     """The key a change touches. A delete needs only the identity (IPAM names may need a look-up)."""
     if change.op is not Op.DELETE:
-        return etcd_layout.key_for(change.resource)
+        return store.key_for(change.resource)
     res = change.resource
     info = etcd_layout.etcd_kind(res.info.name)
-    keys = etcd_layout.keys_for_name(info, res.name, res.namespace)
+    keys = etcd_layout.keys_for_name(info, res.name, res.namespace, store._naming_for(info))
     if len(keys) == 1:
         return keys[0]
     try:

@@ -16,6 +16,7 @@ from typing import Any
 from calicotool.datastore import etcd_ipam
 from calicotool.errors import InputError, Invalid, Location
 from calicotool.model.kinds import KINDS, KindInfo, kind_info
+from calicotool.model.policy_names import POLICY_KINDS, PREFORMATTED, PolicyNaming, naming_for
 from calicotool.model.resource import Resource
 
 RESOURCE_ROOT = "/calico/resources/v3/projectcalico.org/"
@@ -45,54 +46,61 @@ def _segment(value: str, what: str) -> str:
     return value
 
 
-# Calico keeps tiered policies under their tier-prefixed name: `allow-dns` in the default tier is stored (key and
-# metadata.name) as `default.allow-dns`, and read back without the prefix (libcalico-go names.TieredPolicyName /
-# ClientTieredPolicyName). Names of Kubernetes- and OpenStack-derived policies are stored as they are.
-TIERED_KINDS = frozenset({"NetworkPolicy", "GlobalNetworkPolicy", "StagedNetworkPolicy", "StagedGlobalNetworkPolicy"})
-_PREFORMATTED = ("knp.default.", "kcnp.kube-admin.", "kcnp.kube-baseline.", "ossg.")
+# Up to Calico 3.31 tiered policies are kept under their tier-prefixed name: `allow-dns` in the default tier is
+# stored (key and metadata.name) as `default.allow-dns` and read back without the prefix; from 3.32 the name is
+# stored as given (model.policy_names). Reads accept both, as Calico 3.32 reads objects it has not migrated yet.
+TIERED_KINDS = POLICY_KINDS
+DEFAULT_NAMING = naming_for(None)
+LEGACY_NAMING = naming_for("3.31")
 
 
-def backend_policy_name(name: str) -> str:
-    if name.startswith(_PREFORMATTED) or "." in name:
-        return name
-    return f"default.{name}"
+def backend_policy_name(name: str, naming: PolicyNaming = DEFAULT_NAMING) -> str:
+    return naming.storage_name("GlobalNetworkPolicy", name)
 
 
 def client_policy_name(name: str) -> str:
-    if name.startswith(_PREFORMATTED):
+    if name.startswith(PREFORMATTED):
         return name
     tier, dot, rest = name.partition(".")
     return rest if tier == "default" and dot and rest and "." not in rest else name
 
 
-def _storage_name(info: KindInfo, name: str) -> str:
+def _storage_name(info: KindInfo, name: str, naming: PolicyNaming) -> str:
     _segment(name, "name")
-    return backend_policy_name(name) if info.name in TIERED_KINDS else name
+    return naming.storage_name(info.name, name) if info.name in TIERED_KINDS else name
 
 
-def resource_key(info: KindInfo, name: str, namespace: str | None) -> str:
+def resource_key(info: KindInfo, name: str, namespace: str | None, naming: PolicyNaming = DEFAULT_NAMING) -> str:
     """Key of a non-IPAM v3 resource; a namespaced kind without a namespace is in `default`, as with kubectl."""
     if info.namespaced:
         namespace = namespace or "default"
-        return f"{RESOURCE_ROOT}{info.plural}/{_segment(namespace, 'namespace')}/{_segment(_storage_name(info, name), 'name')}"
-    return f"{RESOURCE_ROOT}{info.plural}/{_segment(_storage_name(info, name), 'name')}"
+        stored = _segment(_storage_name(info, name, naming), "name")
+        return f"{RESOURCE_ROOT}{info.plural}/{_segment(namespace, 'namespace')}/{stored}"
+    return f"{RESOURCE_ROOT}{info.plural}/{_segment(_storage_name(info, name, naming), 'name')}"
 
 
-def keys_for_name(info: KindInfo, name: str, namespace: str | None) -> list[str]:
+def keys_for_name(info: KindInfo, name: str, namespace: str | None, naming: PolicyNaming = DEFAULT_NAMING) -> list[str]:
     """Candidate keys of an object addressed by name (IPAM names may map to several, or to none: scan)."""
     if info.ipam:
         _segment(name, "name")
         return etcd_ipam.keys_for_name(info.name, name)
-    return [resource_key(info, name, namespace)]
+    return [resource_key(info, name, namespace, naming)]
 
 
-def key_for(resource: Resource) -> str:
+def legacy_key(info: KindInfo, name: str, namespace: str | None) -> str | None:
+    """Where Calico <= 3.31 kept a default-tier policy that 3.32 names plainly (read-only fallback for objects
+    nobody has migrated yet); None when that is the same key or not a policy."""
+    if info.name not in TIERED_KINDS:
+        return None
+    key = resource_key(info, name, namespace, LEGACY_NAMING)
+    return None if key == resource_key(info, name, namespace, DEFAULT_NAMING) else key
+
+
+def key_for(resource: Resource, naming: PolicyNaming = DEFAULT_NAMING) -> str:
     info = etcd_kind(resource.info.name)
     if info.ipam:
         return etcd_ipam.key_for(resource)
-    # Calico up to 3.31 required `<tier>.<name>` for tiered policies; 3.32 accepts plain names. Both are stored
-    # as given (the generator's --calico-version decides), so no naming rule is enforced here.
-    return resource_key(info, resource.name, resource.namespace)
+    return resource_key(info, resource.name, resource.namespace, naming)
 
 
 def list_prefixes(info: KindInfo, namespace: str | None) -> list[str]:
@@ -103,9 +111,9 @@ def list_prefixes(info: KindInfo, namespace: str | None) -> list[str]:
     return [f"{RESOURCE_ROOT}{info.plural}/"]
 
 
-def encode(resource: Resource) -> bytes:
+def encode(resource: Resource, naming: PolicyNaming = DEFAULT_NAMING) -> bytes:
     """The value bytes Calico keeps for `resource` (server metadata except uid/creationTimestamp dropped)."""
-    return _encode_text(resource, etcd_kind(resource.info.name)).encode()
+    return _encode_text(resource, etcd_kind(resource.info.name), naming).encode()
 
 
 # Compact, UTF-8 as is; one encoder/decoder for all values (json.dumps/loads build one per call with these options).
@@ -113,7 +121,7 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _DECODER = json.JSONDecoder()
 
 
-def _encode_text(resource: Resource, info: KindInfo) -> str:
+def _encode_text(resource: Resource, info: KindInfo, naming: PolicyNaming) -> str:
     if info.ipam:
         doc: dict[str, Any] = etcd_ipam.to_model(resource)
     else:
@@ -123,7 +131,7 @@ def _encode_text(resource: Resource, info: KindInfo) -> str:
         if info.namespaced and not meta.get("namespace"):
             meta["namespace"] = "default"
         if info.name in TIERED_KINDS and "name" in meta:
-            meta["name"] = backend_policy_name(str(meta["name"]))
+            meta["name"] = naming.storage_name(info.name, str(meta["name"]))
         doc = {"apiVersion": resource.api_version, "kind": resource.kind, "metadata": meta, "spec": resource.spec}
         if resource.status is not None:
             doc["status"] = resource.status
@@ -184,7 +192,9 @@ def _decode_resource(key: str, doc: dict[str, Any], info: KindInfo | None = None
     return res
 
 
-def stage(key: str, resource: Resource, current: Resource | None) -> tuple[bytes, Resource]:
+def stage(
+    key: str, resource: Resource, current: Resource | None, naming: PolicyNaming = DEFAULT_NAMING
+) -> tuple[bytes, Resource]:
     """The value to write at `key` and the Resource it reads back as (what get() will return, minus the revision).
 
     uid/creationTimestamp are kept from `current` (update) or minted (create), as Calico does; never a
@@ -198,7 +208,7 @@ def stage(key: str, resource: Resource, current: Resource | None) -> tuple[bytes
         for field in ("uid", "creationTimestamp"):
             if field in current.metadata:
                 meta[field] = current.metadata[field]
-    text = _encode_text(Resource(resource.api_version, resource.kind, meta, resource.spec, resource.status), info)
+    text = _encode_text(Resource(resource.api_version, resource.kind, meta, resource.spec, resource.status), info, naming)
     # Parsing our own text is what makes the result read back exactly as get() would (tuples become lists, keys
     # strings...) and share nothing with `resource`; only the bytes -> str step and the kind look-up are skipped.
     staged = _from_doc(key, _DECODER.decode(text), info)

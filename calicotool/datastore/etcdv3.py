@@ -39,6 +39,7 @@ from calicotool.datastore.etcd_gateway import (
 from calicotool.datastore.labelselector import parse_label_selector
 from calicotool.errors import AlreadyExists, Conflict, InputError, NotFound
 from calicotool.model.kinds import CALICO_V3, KindInfo
+from calicotool.model.policy_names import POLICY_KINDS, PolicyNaming, naming_for
 from calicotool.model.resource import Resource, ResourceKey
 
 DEFAULT_MAX_TXN_OPS = 128  # etcd's own default for --max-txn-ops
@@ -84,6 +85,7 @@ class EtcdStore:
         self.max_txn_ops = max(1, max_txn_ops)
         self.max_txn_bytes = max_txn_bytes
         self.page_size = page_size
+        self._naming: PolicyNaming | None = None
 
     @classmethod
     def from_spec(cls, rest: str, environ: Mapping[str, str]) -> EtcdStore:
@@ -133,8 +135,9 @@ class EtcdStore:
         return res
 
     def _locate(self, info: KindInfo, name: str, namespace: str | None) -> tuple[str, Resource]:
-        keys = etcd_layout.keys_for_name(info, name, namespace)
-        for key in keys:
+        keys = etcd_layout.keys_for_name(info, name, namespace, self._naming_for(info))
+        fallback = etcd_layout.legacy_key(info, name, namespace) if not self._naming_for(info).tiered else None
+        for key in [*keys, *([fallback] if fallback else [])]:
             kv = self.gateway.get(key)
             if kv is not None:
                 return key, etcd_layout.decode(kv.key, kv.value, kv.mod_revision)
@@ -166,9 +169,33 @@ class EtcdStore:
         return out
 
     # -- writing ------------------------------------------------------------------------------------------------
+    @property
+    def naming(self) -> PolicyNaming:
+        """Calico's policy naming rule for this datastore, from ClusterInformation's calicoVersion (read once)."""
+        if self._naming is None:
+            kv = self.gateway.get(etcd_layout.resource_key(etcd_layout.etcd_kind("ClusterInformation"), "default", None))
+            version = None
+            if kv is not None:
+                version = etcd_layout.decode(kv.key, kv.value, kv.mod_revision).spec.get("calicoVersion")
+            self._naming = naming_for(str(version) if version else None)
+        return self._naming
+
+    def _naming_for(self, info: KindInfo) -> PolicyNaming:
+        """The naming rule where it matters (policy kinds); reading it costs a request, so only then."""
+        return self.naming if info.name in POLICY_KINDS else etcd_layout.DEFAULT_NAMING
+
+    def key_for(self, resource: Resource) -> str:
+        """The key `resource` is written to; refuses a policy name this Calico version would refuse."""
+        naming = self._naming_for(resource.info)
+        naming.check(resource.kind, resource.name, resource.spec)
+        return etcd_layout.key_for(resource, naming)
+
+    def stage(self, key: str, resource: Resource, current: Resource | None) -> tuple[bytes, Resource]:
+        return etcd_layout.stage(key, resource, current, self._naming_for(resource.info))
+
     def create(self, resource: Resource) -> Resource:
-        key = etcd_layout.key_for(resource)
-        value, stored = etcd_layout.stage(key, resource, None)
+        key = self.key_for(resource)
+        value, stored = self.stage(key, resource, None)
         ok, result = self.gateway.txn([cmp_absent(key)], [op_put(key, value)])
         if not ok:
             raise AlreadyExists(f"{resource.key} already exists in etcd (key {key})")
@@ -176,7 +203,7 @@ class EtcdStore:
         return stored
 
     def update(self, resource: Resource) -> Resource:
-        key = etcd_layout.key_for(resource)
+        key = self.key_for(resource)
         wanted = resource.resource_version
         kv = self.gateway.get(key)
         if kv is None:
@@ -184,7 +211,7 @@ class EtcdStore:
         if wanted is not None and wanted != kv.mod_revision:
             raise _conflict(resource.key, key, wanted, kv.mod_revision)
         current = etcd_layout.decode(kv.key, kv.value, kv.mod_revision)
-        value, stored = etcd_layout.stage(key, resource, current)
+        value, stored = self.stage(key, resource, current)
         ok, result = self.gateway.txn([cmp_mod(key, kv.mod_revision)], [op_put(key, value)], [op_get(key)])
         if not ok:
             now = txn_ranges(result)[0] if txn_ranges(result) else None
@@ -196,8 +223,11 @@ class EtcdStore:
 
     def delete(self, kind: str, name: str, namespace: str | None = None, resource_version: str | None = None) -> None:
         info = etcd_layout.etcd_kind(kind)
-        keys = etcd_layout.keys_for_name(info, name, namespace)
+        keys = etcd_layout.keys_for_name(info, name, namespace, self._naming_for(info))
         key = keys[0] if len(keys) == 1 else self._locate(info, name, namespace)[0]
+        fallback = etcd_layout.legacy_key(info, name, namespace) if not self._naming_for(info).tiered else None
+        if fallback and self.gateway.get(key) is None and self.gateway.get(fallback) is not None:
+            key = fallback  # a pre-3.32 object nobody migrated: delete it where it is
         ident = ResourceKey(info.name, (namespace or "default") if info.namespaced else "", name)
         if resource_version is not None and not resource_version.isdigit():
             raise Conflict(f"{ident}: resourceVersion {resource_version!r} is not an etcd revision (read it from etcd)")

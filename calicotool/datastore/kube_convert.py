@@ -4,9 +4,9 @@ Two storage forms exist for Calico kinds:
 - `projectcalico.org/v3` (Calico API server or native v3 CRDs): the object is stored as it is;
 - `crd.projectcalico.org/v1` (Calico's CRD backend, what calicoctl writes without an API server): same spec, but the
   v3 metadata (labels, annotations, and for policies the v3 name) lives in the `projectcalico.org/metadata`
-  annotation; only labels/annotations Calico owns stay on the CR itself; policies in the default tier are stored as
-  `default.<name>`; IPAMConfiguration is the CRD kind `IPAMConfig` (`ipamconfigs`); BlockAffinity.spec.deleted is a
-  string there.
+  annotation; only labels/annotations Calico owns stay on the CR itself; up to Calico 3.31 policies in the default
+  tier are stored as `default.<name>` (model.policy_names); IPAMConfiguration is the CRD kind `IPAMConfig`
+  (`ipamconfigs`); BlockAffinity.spec.deleted is a string there.
 No I/O here: table-tested in tests/datastore/test_kube_convert.py.
 """
 
@@ -18,14 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from calicotool.errors import InputError
 from calicotool.model.kinds import CALICO_CRD_V1, CALICO_V3, KindInfo
+from calicotool.model.policy_names import POLICY_KINDS, PolicyNaming
 from calicotool.model.resource import SERVER_METADATA, Resource
 
 METADATA_ANNOTATION = "projectcalico.org/metadata"
-POLICY_KINDS = frozenset({"NetworkPolicy", "GlobalNetworkPolicy", "StagedNetworkPolicy", "StagedGlobalNetworkPolicy"})
-# Names Calico generates for policies it translates from elsewhere: already carry their tier, never re-prefixed.
-_PREFORMATTED = ("knp.default.", "kcnp.kube-admin.", "kcnp.kube-baseline.", "ossg.")
 # v3 kind -> (v1 kind, v1 plural) where the CRD backend names it differently.
 _V1_RENAMES = {"IPAMConfiguration": ("IPAMConfig", "ipamconfigs")}
 
@@ -76,33 +73,14 @@ def _is_ours(key: str) -> bool:
     return "projectcalico.org/" in key or "operator.tigera.io/" in key
 
 
-def tiered_policy_name(name: str) -> str:
-    """The backing object's name for a policy: policies in the default tier may omit `default.`; storage never."""
-    if not name or name.startswith(_PREFORMATTED) or "." in name:
-        return name
-    return f"default.{name}"
+def backend_name(kind: str, name: str, storage: str, naming: PolicyNaming) -> str:
+    """Name of the object on the server for our (kind, name) in the given storage group: the v1 CRs of Calico
+    <= 3.31 keep default-tier policies as `default.<name>` (see model.policy_names)."""
+    return naming.storage_name(kind, name) if storage == CALICO_CRD_V1 else name
 
 
-def check_policy_name(kind: str, name: str, spec: dict[str, Any]) -> None:
-    """Calico's rule for tiered names: outside the default tier a policy is named `<tier>.<name>`."""
-    if kind not in POLICY_KINDS or name.startswith(_PREFORMATTED):
-        return
-    tier = str(spec.get("tier") or "default")
-    if tier != "default" and not name.startswith(f"{tier}."):
-        raise InputError(f"{kind} {name!r} is in tier {tier!r}: its name must start with {tier + '.'!r}")
-    if tier == "default" and "." in name and not name.startswith("default."):
-        raise InputError(f"{kind} {name!r} is in the default tier: a dotted name must start with 'default.'")
-
-
-def backend_name(kind: str, name: str, storage: str) -> str:
-    """Name of the object on the server for our (kind, name) in the given storage group."""
-    if storage == CALICO_CRD_V1 and kind in POLICY_KINDS:
-        return tiered_policy_name(name)
-    return name
-
-
-def to_v1(res: Resource, endpoint: Endpoint) -> dict[str, Any]:
-    """A v3 Resource as its crd.projectcalico.org/v1 object."""
+def to_v1(res: Resource, endpoint: Endpoint, naming: PolicyNaming) -> dict[str, Any]:
+    """A v3 Resource as its crd.projectcalico.org/v1 object (policy names per `naming`)."""
     meta = res.metadata
     stash = {
         k: copy.deepcopy(v)
@@ -113,7 +91,7 @@ def to_v1(res: Resource, endpoint: Endpoint) -> dict[str, Any]:
         stash["name"] = res.name
     annotations = {k: v for k, v in res.annotations.items() if _is_ours(k)}
     annotations[METADATA_ANNOTATION] = json.dumps(stash, sort_keys=True, separators=(",", ":"))
-    out_meta: dict[str, Any] = {"name": backend_name(res.kind, res.name, CALICO_CRD_V1), "annotations": annotations}
+    out_meta: dict[str, Any] = {"name": backend_name(res.kind, res.name, CALICO_CRD_V1, naming), "annotations": annotations}
     if endpoint.namespaced and res.namespace:
         out_meta["namespace"] = res.namespace
     labels = {k: v for k, v in res.labels.items() if _is_ours(k)}

@@ -6,8 +6,10 @@ Node is the core/v1 Node seen through Calico's annotations (kube_node); `Kuberne
 Creating or deleting a Calico Node is refused with InputError: in this datastore a Calico Node exists exactly when a
 Kubernetes Node does (kubelet registers it), so a non-cluster host needs the etcdv3 datastore — as with calicoctl.
 
-Writes are not transactional: `apply_batch` is ordered and, on failure, the raised error carries
-`exc.partial: BatchResult(atomic=False)` and says exactly which changes were written. An update without a
+Writes are not transactional, so `apply_batch` (kube_batch) checks the whole batch locally, then has the server
+dry-run every change (`dryRun=All`), and only then writes; if the server fails while writing, the raised error
+carries `exc.partial: BatchResult(atomic=False)` and says exactly which changes were written. Policy names follow
+the cluster's Calico version (model.policy_names). An update without a
 resourceVersion is last-writer-wins: re-read, write, and on a 409 retry with bounded backoff before giving up.
 """
 
@@ -27,7 +29,6 @@ from calicotool.datastore.kube_convert import (
     NODE_ENDPOINT,
     Endpoint,
     backend_name,
-    check_policy_name,
     from_kube_network_policy,
     from_kube_node,
     from_v1,
@@ -41,12 +42,17 @@ from calicotool.datastore.kube_convert import (
 from calicotool.datastore.kube_lock import LeaseLock
 from calicotool.datastore.kube_node import calico_node_from_kube, merge_calico_node_into_kube, node_fingerprint
 from calicotool.datastore.labelselector import parse_label_selector
-from calicotool.errors import AlreadyExists, CalicotoolError, Conflict, InputError, NotFound, Unavailable
+from calicotool.errors import AlreadyExists, Conflict, InputError, NotFound, Unavailable
 from calicotool.model.kinds import CALICO_CRD_V1, CALICO_V3, KindInfo, kind_info
+from calicotool.model.policy_names import POLICY_KINDS, PolicyNaming, naming_for
 from calicotool.model.resource import Resource
 
 CORE = "v1"  # storage tag for core/v1 Node based kinds
 K8S_NETWORKING = "networking.k8s.io/v1"  # storage tag for the Kubernetes NetworkPolicy (read-only here)
+
+
+def _dry(dry_run: bool) -> Query:
+    return [("dryRun", "All")] if dry_run else []
 
 
 class KubeStore:
@@ -75,6 +81,8 @@ class KubeStore:
         # Node name -> (resourceVersion, fingerprint) of the core/v1 Node as last handed out: lets a guarded Node
         # update go through when only the kubelet's status moved on since (see update).
         self._seen_nodes: dict[str, tuple[str, str]] = {}
+        self._naming: PolicyNaming | None = None
+        self.batch_workers = 8  # concurrent writes per kind in apply_batch (see kube_batch)
 
     @classmethod
     def from_spec(cls, context: str | None, environ: Mapping[str, str]) -> KubeStore:
@@ -126,13 +134,42 @@ class KubeStore:
             return from_kube_network_policy(obj)
         return from_v1(obj, info) if storage == CALICO_CRD_V1 else from_v3(obj, info)
 
+    @property
+    def naming(self) -> PolicyNaming:
+        """Calico's policy naming rule for this cluster, from ClusterInformation's calicoVersion (read once)."""
+        if self._naming is None:
+            try:
+                version = self.get("ClusterInformation", "default").spec.get("calicoVersion")
+            except NotFound:
+                version = None
+            self._naming = naming_for(str(version) if version else None)
+        return self._naming
+
+    def _backend_name(self, info: KindInfo, name: str, storage: str) -> str:
+        if storage != CALICO_CRD_V1 or info.name not in POLICY_KINDS:
+            return name
+        return backend_name(info.kind, name, storage, self.naming)
+
     def _encode(self, res: Resource, ep: Endpoint, storage: str) -> dict[str, Any]:
+        """The body sent for `res`; raises InputError for what the cluster's Calico would refuse (policy names)."""
         if res.info.name == "KubernetesNode":
             return to_kube_node(res)
+        if res.info.name in POLICY_KINDS:
+            self.naming.check(res.kind, res.name, res.spec)
         if storage == CALICO_CRD_V1:
-            check_policy_name(res.kind, res.name, res.spec)
-            return to_v1(res, ep)
+            return to_v1(res, ep, self.naming)
         return to_v3(res, ep)
+
+    def prepare(self, change: Change) -> None:
+        """Every check of `change` that needs no write (kind served, name rule, conversion): run for a whole batch
+        before its first write."""
+        res = change.resource
+        self._refuse_k8s_policy(change.op.value, res.info)
+        if res.info.name == "Node":
+            self._refuse_calico_node(change.op.value, res.name)
+        ep, storage = self.storage_for(res.info)
+        if change.op is not Op.DELETE:
+            self._encode(res, ep, storage)
 
     @staticmethod
     def _namespace(info: KindInfo, namespace: str | None) -> str | None:
@@ -146,7 +183,7 @@ class KubeStore:
     def _get_raw(self, info: KindInfo, name: str, namespace: str | None) -> tuple[dict[str, Any], Endpoint, str]:
         ep, storage = self.storage_for(info)
         try:
-            obj = self.api.request("GET", ep.path(namespace, backend_name(info.kind, name, storage)))
+            obj = self.api.request("GET", ep.path(namespace, self._backend_name(info, name, storage)))
         except NotFound:
             raise NotFound(f"{self._label(info, name, namespace)} not found") from None
         return obj, ep, storage
@@ -201,7 +238,7 @@ class KubeStore:
         return []
 
     # -- writes ---------------------------------------------------------------------------------------------------
-    def create(self, resource: Resource) -> Resource:
+    def create(self, resource: Resource, *, dry_run: bool = False) -> Resource:
         info = resource.info
         self._refuse_k8s_policy("create", info)
         namespace = self._namespace(info, resource.namespace)
@@ -213,7 +250,7 @@ class KubeStore:
         if namespace:
             doc.metadata["namespace"] = namespace
         try:
-            created = self.api.request("POST", ep.path(namespace), body=self._encode(doc, ep, storage))
+            created = self.api.request("POST", ep.path(namespace), _dry(dry_run), body=self._encode(doc, ep, storage))
         except AlreadyExists:
             raise AlreadyExists(f"{label} already exists") from None
         except NotFound as exc:
@@ -222,7 +259,7 @@ class KubeStore:
             raise
         return self._decode(created, info, storage)
 
-    def update(self, resource: Resource) -> Resource:
+    def update(self, resource: Resource, *, dry_run: bool = False) -> Resource:
         info = resource.info
         self._refuse_k8s_policy("update", info)
         namespace = self._namespace(info, resource.namespace)
@@ -256,8 +293,8 @@ class KubeStore:
             else:
                 body = self._encode(doc, ep, storage)
             try:
-                name = backend_name(info.kind, resource.name, storage)
-                updated = self.api.request("PUT", ep.path(namespace, name), body=body)
+                name = self._backend_name(info, resource.name, storage)
+                updated = self.api.request("PUT", ep.path(namespace, name), _dry(dry_run), body=body)
             except Conflict as exc:
                 if guarded and info.name == "KubernetesNode":
                     fresh, _, _ = self._get_raw(info, resource.name, namespace)
@@ -285,7 +322,8 @@ class KubeStore:
         return seen is not None and seen[0] == expected and seen[1] == node_fingerprint(current)
 
     def delete(
-        self, kind: str, name: str, namespace: str | None = None, resource_version: str | None = None
+        self, kind: str, name: str, namespace: str | None = None, resource_version: str | None = None,
+        *, dry_run: bool = False,
     ) -> None:
         info = kind_info(kind)
         self._refuse_k8s_policy("delete", info)
@@ -298,7 +336,7 @@ class KubeStore:
         if resource_version:
             body["preconditions"] = {"resourceVersion": resource_version}
         try:
-            self.api.request("DELETE", ep.path(ns, backend_name(info.kind, name, storage)), body=body)
+            self.api.request("DELETE", ep.path(ns, self._backend_name(info, name, storage)), _dry(dry_run), body=body)
         except NotFound:
             raise NotFound(f"{label} not found") from None
         except Conflict:
@@ -320,32 +358,21 @@ class KubeStore:
         )
 
     def apply_batch(self, changes: Iterable[Change]) -> BatchResult:
-        """Ordered, not atomic. On failure the error (same class as the cause) names what was written and carries
-        `partial`, a BatchResult of the changes that took effect."""
-        result = BatchResult(atomic=False)
-        for change in changes:
-            res = change.resource
-            try:
-                if change.op is Op.CREATE:
-                    result.results.append(self.create(res))
-                elif change.op is Op.UPDATE:
-                    result.results.append(self.update(res))
-                else:
-                    self.delete(res.info.name, res.name, res.namespace or None, res.resource_version)
-                    result.results.append(res)
-            except CalicotoolError as exc:
-                done = ", ".join(c.describe() for c in result.applied)
-                written = f"{len(result.applied)} change(s) were written before it: {done}" if result.applied else (
-                    "nothing was written"
-                )
-                try:
-                    err = type(exc)(f"{change.describe()} failed: {exc.message}; {written}", exc.location)
-                except TypeError:  # an error type with its own constructor (ValidationFailed): keep it as it is
-                    err = exc
-                err.partial = result  # type: ignore[attr-defined]
-                raise err from None
-            result.applied.append(change)
-        return result
+        """All-or-nothing as far as the Kubernetes API allows (see kube_batch): local checks for the whole batch,
+        then a server-side dry run of every change, then the writes. On a failure while writing the error carries
+        `partial`, a BatchResult of the changes that took effect, and names them."""
+        from calicotool.datastore.kube_batch import apply_batch
+
+        return apply_batch(self, list(changes), self.batch_workers)
+
+    def apply_one(self, change: Change, dry_run: bool = False) -> Resource:
+        res = change.resource
+        if change.op is Op.CREATE:
+            return self.create(res, dry_run=dry_run)
+        if change.op is Op.UPDATE:
+            return self.update(res, dry_run=dry_run)
+        self.delete(res.info.name, res.name, res.namespace or None, res.resource_version, dry_run=dry_run)
+        return res
 
     # -- lock, check, close ---------------------------------------------------------------------------------------
     @contextmanager

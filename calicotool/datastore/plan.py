@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from calicotool.datastore.base import Change, Op
 from calicotool.model import yamlio
 from calicotool.model.resource import Resource, ResourceKey
+from calicotool.model.server_defaults import normalized, same_declared_content
 
 
 @dataclass
@@ -49,7 +50,8 @@ def plan_apply(
     Updates carry the current resourceVersion so a concurrent writer causes a Conflict, not a lost update.
     With `prune`, current objects that calicotool manages (managed-by label) and are absent from `desired` are
     deleted — restricted to kinds in `prune_scope` and objects `prune_selector` accepts, when given. Unmanaged
-    objects are never pruned, nor objects whose owner labels (OWNER_LABELS) the desired objects do not carry."""
+    objects are never pruned, nor objects whose owner labels (OWNER_LABELS) the desired objects do not carry, nor —
+    when the desired objects carry owner labels — objects that carry none."""
     by_key = {r.key: r for r in current}
     plan = ApplyPlan()
     wanted: set[ResourceKey] = set()
@@ -58,7 +60,7 @@ def plan_apply(
         have = by_key.get(res.key)
         if have is None:
             plan.changes.append(Change(Op.CREATE, res.with_resource_version(None)))
-        elif have.same_content(res):
+        elif same_declared_content(res, have):
             plan.unchanged.append(res.key)
         else:
             plan.changes.append(Change(Op.UPDATE, res.with_resource_version(have.resource_version)))
@@ -71,6 +73,8 @@ def plan_apply(
                 continue
             if not have.owners <= desired_owners:  # owned by another command or rule set: not ours to prune
                 continue
+            if desired_owners and not have.owners:  # an owned apply never prunes what no owner label claims
+                continue
             if prune_selector is not None and not prune_selector(have):
                 continue
             plan.changes.append(Change(Op.DELETE, have))
@@ -78,12 +82,28 @@ def plan_apply(
     return plan
 
 
+def _diff_text(res: Resource) -> list[str]:
+    """An object as diff shows it: server defaults applied (they are not drift), mapping keys in a stable order
+    (servers return them in their own), list order kept (Calico rules are ordered)."""
+    return yamlio.dump(_sorted_keys(normalized(res).content())).splitlines(keepends=True)
+
+
+def _sorted_keys(value: object) -> object:
+    if isinstance(value, dict):
+        first = [k for k in ("apiVersion", "kind", "metadata", "spec") if k in value]
+        rest = sorted(k for k in value if k not in first)
+        return {k: _sorted_keys(value[k]) for k in first + rest}
+    if isinstance(value, list):
+        return [_sorted_keys(v) for v in value]
+    return value
+
+
 def unified_diff(current: Resource | None, desired: Resource | None) -> str:
     """kubectl-diff-like unified diff of two versions of one object (server-owned metadata left out)."""
     either = desired or current
     key = either.key if either is not None else "?"
-    a = yamlio.dump(current.content()).splitlines(keepends=True) if current else []
-    b = yamlio.dump(desired.content()).splitlines(keepends=True) if desired else []
+    a = _diff_text(current) if current else []
+    b = _diff_text(desired) if desired else []
     return "".join(difflib.unified_diff(a, b, fromfile=f"live/{key}", tofile=f"desired/{key}"))
 
 

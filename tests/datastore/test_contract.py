@@ -164,8 +164,9 @@ def test_failed_batch_is_all_or_nothing_or_reports_exactly(store: Store) -> None
         store.apply_batch(batch)
     partial = getattr(info.value, "partial", None)
     names = {r.name for r in store.list("GlobalNetworkPolicy")} | {r.name for r in store.list("Tier")}
-    if partial is None:  # transactional backends: nothing of the batch took effect
+    if partial is None or not partial.applied:  # transactional (or dry-run-first) backends: nothing took effect
         assert names == {"taken"}
+        assert partial is None or "nothing was written" in str(info.value)
     else:  # ordered backends: the error says exactly what was written
         assert isinstance(partial, BatchResult) and partial.atomic is False
         written = {c.resource.name for c in partial.applied}

@@ -30,7 +30,8 @@ R = "/calico/resources/v3/projectcalico.org/"
     ],
 )
 def test_resource_keys(kind: str, name: str, namespace: str | None, key: str) -> None:
-    assert etcd_layout.keys_for_name(kind_info(kind), name, namespace) == [key]
+    """Keys as Calico 3.31 writes them (3.32 keeps default-tier names as given: see the 3.32 test below)."""
+    assert etcd_layout.keys_for_name(kind_info(kind), name, namespace, etcd_layout.LEGACY_NAMING) == [key]
 
 
 @pytest.mark.parametrize(
@@ -48,7 +49,7 @@ def test_bad_key_segments_are_input_errors(kind: str, name: str, namespace: str 
 
 
 def test_namespaced_kind_without_namespace_is_in_default() -> None:
-    assert etcd_layout.keys_for_name(kind_info("NetworkPolicy"), "web", None) == [R + "networkpolicies/default/default.web"]
+    assert etcd_layout.keys_for_name(kind_info("NetworkPolicy"), "web", None) == [R + "networkpolicies/default/web"]
     doc = json.loads(etcd_layout.encode(Resource.new("NetworkPolicy", "web", {})))
     assert doc["metadata"]["namespace"] == "default"
 
@@ -247,16 +248,27 @@ def test_bad_endpoints(rest: str) -> None:
         ("ossg.default.sg-1", "ossg.default.sg-1", "ossg.default.sg-1"),
     ],
 )
-def test_tiered_policy_names_as_calico_stores_them(name: str, stored: str, read_back: str) -> None:
-    assert etcd_layout.backend_policy_name(name) == stored
+def test_tiered_policy_names_as_calico_331_stores_them(name: str, stored: str, read_back: str) -> None:
+    legacy = etcd_layout.LEGACY_NAMING
+    assert etcd_layout.backend_policy_name(name, legacy) == stored
     assert etcd_layout.client_policy_name(stored) == read_back
     tier = name.split(".")[0] if name.startswith("security.") else None
     res = Resource.new("GlobalNetworkPolicy", name, {"tier": tier} if tier else {})
-    key = etcd_layout.key_for(res)
+    key = etcd_layout.key_for(res, legacy)
     assert key == R + "globalnetworkpolicies/" + stored
-    value = etcd_layout.encode(res)
+    value = etcd_layout.encode(res, legacy)
     assert json.loads(value)["metadata"]["name"] == stored
     assert etcd_layout.decode(key, value, "1").name == read_back
+
+
+def test_calico_332_stores_default_tier_names_as_given_and_reads_both() -> None:
+    res = Resource.new("GlobalNetworkPolicy", "allow-dns", {})
+    assert etcd_layout.key_for(res) == R + "globalnetworkpolicies/allow-dns"
+    assert json.loads(etcd_layout.encode(res))["metadata"]["name"] == "allow-dns"
+    info = etcd_layout.etcd_kind("GlobalNetworkPolicy")
+    assert etcd_layout.keys_for_name(info, "allow-dns", None) == [R + "globalnetworkpolicies/allow-dns"]
+    assert etcd_layout.legacy_key(info, "allow-dns", None) == R + "globalnetworkpolicies/default.allow-dns"
+    assert etcd_layout.legacy_key(info, "app.allow-dns", None) is None
 
 
 @pytest.mark.parametrize("name, tier", [("allow-dns", "security"), ("security.x", "security")])

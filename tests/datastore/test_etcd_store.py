@@ -16,6 +16,7 @@ import requests
 from calicotool.datastore.etcdv3 import EtcdStore
 from calicotool.datastore.factory import open_store
 from calicotool.errors import AlreadyExists, Conflict, InputError, Invalid, NotFound, Unavailable
+from calicotool.model.policy_names import naming_for
 from calicotool.model.resource import Resource
 from tests.datastore.backend_etcd import EtcdStoreFactory, etcd_store_factory  # noqa: F401 - fixture
 
@@ -47,13 +48,13 @@ def gnp(name: str, order: int = 10, labels: dict[str, str] | None = None) -> Res
 
 def test_create_writes_calico_layout(store: EtcdStore, etcd_store_factory: EtcdStoreFactory) -> None:  # noqa: F811
     created = store.create(Resource.new("NetworkPolicy", "web", {"selector": "app == 'web'"}, namespace="prod"))
-    stored = raw_get(etcd_store_factory, R + "networkpolicies/prod/default.web")  # Calico's tiered name
+    stored = raw_get(etcd_store_factory, R + "networkpolicies/prod/web")  # Calico 3.32 keeps the name as given
     assert stored is not None
     doc, mod_revision = stored
     assert created.resource_version == mod_revision
     assert doc["apiVersion"] == "projectcalico.org/v3" and doc["kind"] == "NetworkPolicy"
     meta = doc["metadata"]
-    assert isinstance(meta, dict) and meta["name"] == "default.web" and meta["namespace"] == "prod"
+    assert isinstance(meta, dict) and meta["name"] == "web" and meta["namespace"] == "prod"
     assert created.name == "web" and store.get("NetworkPolicy", "web", "prod").name == "web"
     assert "resourceVersion" not in meta and meta["uid"] == created.metadata["uid"]
     assert meta["creationTimestamp"].endswith("Z")
@@ -224,6 +225,7 @@ def test_stalled_write_is_not_retried_on_another_member(etcd_store_factory: Etcd
     try:
         spec = f"http://127.0.0.1:{server.server_address[1]},{etcd_store_factory.server.client_url}?timeout=0.5"
         store = EtcdStore.from_spec(spec, {})
+        store._naming = naming_for(None)  # no ClusterInformation read first: it would move the client to the healthy member
         with pytest.raises(Unavailable, match="did not answer a write .*may or may not have been applied"):
             store.create(gnp("maybe"))
         with pytest.raises(NotFound):  # the healthy member was not asked to repeat the write

@@ -9,45 +9,33 @@ import pytest
 from calicotool.datastore.kube_convert import (
     METADATA_ANNOTATION,
     NODE_ENDPOINT,
-    check_policy_name,
+    backend_name,
     from_v1,
-    tiered_policy_name,
     to_v1,
     v1_endpoint,
     v3_endpoint,
 )
 from calicotool.datastore.kube_node import calico_node_from_kube, merge_calico_node_into_kube
-from calicotool.errors import InputError
-from calicotool.model.kinds import kind_info
+from calicotool.model.kinds import CALICO_CRD_V1, CALICO_V3, kind_info
+from calicotool.model.policy_names import naming_for
 from calicotool.model.resource import Resource
 
 
 @pytest.mark.parametrize(
-    ("name", "stored"),
+    ("name", "stored_331", "stored_332"),
     [
-        ("allow-dns", "default.allow-dns"),
-        ("default.allow-dns", "default.allow-dns"),
-        ("security.block", "security.block"),
-        ("knp.default.np1", "knp.default.np1"),
-        ("ossg.default.sg1", "ossg.default.sg1"),
+        ("allow-dns", "default.allow-dns", "allow-dns"),
+        ("default.allow-dns", "default.allow-dns", "allow-dns"),  # 3.32: the same policy as `allow-dns`
+        ("security.block", "security.block", "security.block"),
+        ("knp.default.np1", "knp.default.np1", "knp.default.np1"),
+        ("ossg.default.sg1", "ossg.default.sg1", "ossg.default.sg1"),
     ],
 )
-def test_tiered_policy_name(name: str, stored: str) -> None:
-    assert tiered_policy_name(name) == stored
-
-
-@pytest.mark.parametrize(
-    ("name", "tier", "ok"),
-    [("allow", None, True), ("default.allow", "default", True), ("sec.allow", "sec", True),
-     ("allow", "sec", False), ("other.allow", "sec", False), ("sec.allow", None, False)],
-)
-def test_check_policy_name(name: str, tier: str | None, ok: bool) -> None:
-    spec = {"tier": tier} if tier else {}
-    if ok:
-        check_policy_name("GlobalNetworkPolicy", name, spec)
-    else:
-        with pytest.raises(InputError, match="tier"):
-            check_policy_name("GlobalNetworkPolicy", name, spec)
+def test_backend_policy_name_by_version(name: str, stored_331: str, stored_332: str) -> None:
+    assert backend_name("GlobalNetworkPolicy", name, CALICO_CRD_V1, naming_for("v3.31.2")) == stored_331
+    assert backend_name("GlobalNetworkPolicy", name, CALICO_CRD_V1, naming_for("v3.32.1")) == stored_332
+    assert backend_name("GlobalNetworkPolicy", name, CALICO_V3, naming_for("v3.31.2")) == name  # v3 stores as given
+    assert backend_name("Tier", name, CALICO_CRD_V1, naming_for("v3.31.2")) == name
 
 
 @pytest.mark.parametrize(
@@ -74,7 +62,8 @@ def test_policy_to_v1_storage_form_and_back() -> None:
         labels={"team": "a", "projectcalico.org/tier": "default"}, annotations={"note": "x"},
     ).with_resource_version("42")
     info = kind_info("NetworkPolicy")
-    obj = to_v1(res, v1_endpoint(info))
+    assert to_v1(res, v1_endpoint(info), naming_for("v3.32.1"))["metadata"]["name"] == "allow-web"
+    obj = to_v1(res, v1_endpoint(info), naming_for("v3.31.0"))
     assert obj["apiVersion"] == "crd.projectcalico.org/v1" and obj["kind"] == "NetworkPolicy"
     meta = obj["metadata"]
     assert meta["name"] == "default.allow-web" and meta["namespace"] == "prod" and meta["resourceVersion"] == "42"
@@ -97,7 +86,7 @@ def test_non_policy_names_are_not_stashed_and_block_affinity_deleted_is_a_string
     res = Resource.new("BlockAffinity", "node1-10-0-0-0-26", {"cidr": "10.0.0.0/26", "node": "node1",
                                                                "state": "confirmed", "deleted": False})
     info = kind_info("BlockAffinity")
-    obj = to_v1(res, v1_endpoint(info))
+    obj = to_v1(res, v1_endpoint(info), naming_for(None))
     assert obj["spec"]["deleted"] == "false"
     assert "name" not in json.loads(obj["metadata"]["annotations"][METADATA_ANNOTATION])
     assert from_v1(obj, info).spec["deleted"] is False

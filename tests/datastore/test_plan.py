@@ -44,7 +44,7 @@ def test_prune_spares_unmanaged_and_other_owners() -> None:
     desired = [gnp("kept", **{"calicotool.io/ruleset": "shop"})]
     plan = plan_apply(current, desired, prune=True)
     deleted = sorted(c.resource.name for c in plan.changes if c.op == Op.DELETE)
-    assert deleted == ["from-this-ruleset", "unowned-managed"]
+    assert deleted == ["from-this-ruleset"]  # an owned apply never prunes what carries no owner label
 
 
 def test_prune_scope_and_selector() -> None:

@@ -95,7 +95,11 @@ class KubeHandler(BaseHTTPRequestHandler):
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             if method == "GET" and route.name is None and query.get("watch") in ("1", "true"):
                 return self._watch(route, query)
-            code, doc = self._verb(method, route, query, body)
+            if method != "GET" and query.get("dryRun") == "All":
+                with srv.state.dry_run():
+                    code, doc = self._verb(method, route, query, body)
+            else:
+                code, doc = self._verb(method, route, query, body)
             self._send(code, doc)
         except ApiError as exc:
             try:

@@ -94,6 +94,7 @@ class Fault:
     method: str | None
     plural: str | None
     remaining: int
+    skip: int = 0
 
 
 @dataclass
@@ -114,9 +115,11 @@ class Faults:
         message: str = "injected failure",
         method: str | None = None,
         plural: str | None = None,
+        skip: int = 0,
     ) -> None:
+        """The next `count` matching requests fail, after `skip` matching ones went through."""
         with self.lock:
-            self.rules.append(Fault(status, reason, message, method, plural, count))
+            self.rules.append(Fault(status, reason, message, method, plural, count, skip))
 
     def conflict_next_updates(self, count: int, plural: str | None = None) -> None:
         """The next `count` PUTs (optionally only to `plural`) answer 409 Conflict as a lost race would."""
@@ -134,6 +137,9 @@ class Faults:
         with self.lock:
             for rule in self.rules:
                 if rule.remaining > 0 and rule.method in (None, method) and rule.plural in (None, plural):
+                    if rule.skip > 0:
+                        rule.skip -= 1
+                        continue
                     rule.remaining -= 1
                     self.hits += 1
                     return rule

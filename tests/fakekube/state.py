@@ -7,7 +7,8 @@ import copy
 import re
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -123,6 +124,16 @@ class FakeState:
         self.changed = threading.Condition(self.lock)
 
     # -- helpers ------------------------------------------------------------------------------------------------
+    @contextmanager
+    def dry_run(self) -> Iterator[None]:
+        """`dryRun=All`: the verb runs (validation, conflicts, answers) and its effects are rolled back."""
+        with self.lock:
+            objects, rv, events = dict(self.objects), self.rv, list(self.events)
+            try:
+                yield
+            finally:
+                self.objects, self.rv, self.events = objects, rv, events
+
     def _bump(self) -> str:
         self.rv += 1
         return str(self.rv)
