@@ -16,11 +16,10 @@ from calicotool.cli.context import Environment
 from calicotool.cli.main import main
 from calicotool.lab import netns as lab
 from calicotool.lab.probes import tcp_probe
+from tests.fixtures.kubeapi import KubeCluster
 from tests.overlay.kube_felix import KubeOverlayLab, snapshot
 from tests.overlay.overlay_lab import kernel_snapshot, ping
 
-kubeapi = pytest.importorskip("tests.fixtures.kubeapi", reason="the real kube-apiserver harness is not here")
-kube_v1 = kubeapi.kube_v1
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
 POOL = {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool", "metadata": {"name": "default-ipv4-ippool"},
@@ -34,7 +33,7 @@ def run_cli(environ: dict[str, str], *args: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def prepare(cluster: Any) -> None:
+def prepare(cluster: KubeCluster) -> None:
     """What a Calico cluster has before any host enrolls: the pool, the lock and DNS namespaces."""
     for ns in ("calico-system", "calicotool-hosts"):
         cluster.ensure_namespace(ns)
@@ -42,7 +41,7 @@ def prepare(cluster: Any) -> None:
 
 
 @pytest.fixture
-def overlay(kube_v1: Any, netns_registry: lab.CleanupRegistry) -> Iterator[KubeOverlayLab]:
+def overlay(kube_v1: KubeCluster, netns_registry: lab.CleanupRegistry) -> Iterator[KubeOverlayLab]:
     prepare(kube_v1)
     world = KubeOverlayLab(kube_v1, netns_registry)
     for i in range(1, 4):
@@ -73,7 +72,7 @@ def daemonset(name: str, **pod_spec: Any) -> dict[str, Any]:
                 "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}], **pod_spec}}}}
 
 
-def assert_status_names_controllers(cluster: Any, environ: dict[str, str]) -> None:
+def assert_status_names_controllers(cluster: KubeCluster, environ: dict[str, str]) -> None:
     """A tolerate-everything DaemonSet targets the placeholder, calico-node's shape does not, and auto host
     endpoints are reported once KubeControllersConfiguration enables them."""
     everything = [{"operator": "Exists"}]
@@ -97,7 +96,7 @@ def assert_status_names_controllers(cluster: Any, environ: dict[str, str]) -> No
         cluster.request("DELETE", "/apis/crd.projectcalico.org/v1/kubecontrollersconfigurations/default")
 
 
-def test_enroll_traffic_sync_dns_unenroll(overlay: KubeOverlayLab, kube_v1: Any) -> None:
+def test_enroll_traffic_sync_dns_unenroll(overlay: KubeOverlayLab, kube_v1: KubeCluster) -> None:
     environ = kube_v1.environ()
     host_ns, underlay_ip = overlay.host_netns()
     pods = [p for m in overlay.members.values() for p in m.pods]

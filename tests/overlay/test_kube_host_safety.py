@@ -23,12 +23,11 @@ from calicotool.overlay import enroll as enrollment
 from calicotool.overlay import ipam
 from calicotool.overlay.ipamstore import IpamClient
 from tests.fixtures.etcd import _free_port
+from tests.fixtures.kubeapi import KubeCluster
 from tests.overlay.kube_felix import KubeOverlayLab, snapshot
 from tests.overlay.overlay_lab import kernel_snapshot
 from tests.overlay.test_kube_host_e2e import POOL, prepare
 
-kubeapi = pytest.importorskip("tests.fixtures.kubeapi", reason="the real kube-apiserver harness is not here")
-kube_v1 = kubeapi.kube_v1
 pytestmark = [pytest.mark.kernel]
 RBAC = Path(__file__).resolve().parents[2] / "deploy" / "host" / "rbac.yaml"
 CLUSTER_SCOPED = {"ClusterRole": "/apis/rbac.authorization.k8s.io/v1/clusterroles",
@@ -45,7 +44,7 @@ def run_cli(environ: dict[str, str], *args: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def token_kubeconfig(cluster: Any, tmp: Path, server: str | None = None, token: str | None = None) -> dict[str, str]:
+def token_kubeconfig(cluster: KubeCluster, tmp: Path, server: str | None = None, token: str | None = None) -> dict[str, str]:
     """Environment for calicotool acting with `token` (or the admin certificate) against `server`."""
     user: dict[str, str] = {"token": token} if token else {
         "client-certificate": cluster.pki.path("admin.crt"), "client-key": cluster.pki.path("admin.key")}
@@ -58,7 +57,7 @@ def token_kubeconfig(cluster: Any, tmp: Path, server: str | None = None, token: 
     return {"KUBECONFIG": str(path), "HOME": str(tmp)}
 
 
-def service_account_token(cluster: Any, name: str, namespace: str = "calicotool") -> str:
+def service_account_token(cluster: KubeCluster, name: str, namespace: str = "calicotool") -> str:
     cluster.ensure_namespace(namespace)
     cluster.request("POST", f"/api/v1/namespaces/{namespace}/serviceaccounts",
                     {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name}}, ok=(201, 409))
@@ -68,7 +67,7 @@ def service_account_token(cluster: Any, name: str, namespace: str = "calicotool"
     return str(answer["status"]["token"])
 
 
-def apply_documents(cluster: Any, docs: list[dict[str, Any]]) -> list[str]:
+def apply_documents(cluster: KubeCluster, docs: list[dict[str, Any]]) -> list[str]:
     """Create each document (409 = already there); returns the cluster-scoped RBAC paths to delete afterwards."""
     created = []
     for doc in docs:
@@ -84,7 +83,7 @@ def apply_documents(cluster: Any, docs: list[dict[str, Any]]) -> list[str]:
 
 
 @pytest.fixture
-def host(kube_v1: Any, make_netns: Callable[..., str]) -> str:
+def host(kube_v1: KubeCluster, make_netns: Callable[..., str]) -> str:
     prepare(kube_v1)
     ns = make_netns("khost")
     lab.create_veth_pair(ns, "eth0", ns, "eth1")
@@ -93,14 +92,14 @@ def host(kube_v1: Any, make_netns: Callable[..., str]) -> str:
 
 
 @pytest.fixture
-def rbac_cleanup(kube_v1: Any) -> Any:
+def rbac_cleanup(kube_v1: KubeCluster) -> Any:
     paths: list[str] = []
     yield paths
     for path in paths:
         kube_v1.request("DELETE", path, ok=(200, 202, 404))
 
 
-def test_bad_input_one_line_and_nothing_changed(kube_v1: Any, host: str, tmp_path: Path, rbac_cleanup: list[str]) -> None:
+def test_bad_input_one_line_and_nothing_changed(kube_v1: KubeCluster, host: str, tmp_path: Path, rbac_cleanup: list[str]) -> None:
     kube_v1.request("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node", "metadata": {
         "name": "worker-7", "labels": {"kubernetes.io/os": "linux"}}})  # registered by a kubelet
     admin = kube_v1.environ()
@@ -124,7 +123,7 @@ def test_bad_input_one_line_and_nothing_changed(kube_v1: Any, host: str, tmp_pat
         assert (snapshot(kube_v1), kernel_snapshot(host)) == before, args
 
 
-def test_failure_halfway_leaves_nothing_behind(kube_v1: Any, host: str, tmp_path: Path,
+def test_failure_halfway_leaves_nothing_behind(kube_v1: KubeCluster, host: str, tmp_path: Path,
                                                rbac_cleanup: list[str]) -> None:
     """Allowed to claim IPAM but not to create the Node: the claim is undone, the kernel untouched."""
     docs = [d for d in yaml.safe_load_all(RBAC.read_text()) if d]
@@ -141,7 +140,7 @@ def test_failure_halfway_leaves_nothing_behind(kube_v1: Any, host: str, tmp_path
     assert (snapshot(kube_v1), kernel_snapshot(host)) == before
 
 
-def test_least_privilege_rbac_is_enough(kube_v1: Any, host: str, tmp_path: Path, rbac_cleanup: list[str]) -> None:
+def test_least_privilege_rbac_is_enough(kube_v1: KubeCluster, host: str, tmp_path: Path, rbac_cleanup: list[str]) -> None:
     rbac_cleanup += apply_documents(kube_v1, [d for d in yaml.safe_load_all(RBAC.read_text()) if d])
     environ = token_kubeconfig(kube_v1, tmp_path, token=service_account_token(kube_v1, "calicotool-host"))
     before = snapshot(kube_v1), kernel_snapshot(host)
@@ -155,7 +154,7 @@ def test_least_privilege_rbac_is_enough(kube_v1: Any, host: str, tmp_path: Path,
     assert (snapshot(kube_v1), kernel_snapshot(host)) == before
 
 
-def test_eight_concurrent_enrolls_never_share_an_address(kube_v1: Any, make_netns: Callable[..., str]) -> None:
+def test_eight_concurrent_enrolls_never_share_an_address(kube_v1: KubeCluster, make_netns: Callable[..., str]) -> None:
     """Eight hosts enroll at once (threads, one client each) from a pool of /29 blocks: every address is held by
     exactly its handle and every block by one host, through resourceVersion compare-and-swap alone."""
     for ns in ("calico-system", "calicotool-hosts"):
@@ -208,7 +207,7 @@ def test_eight_concurrent_enrolls_never_share_an_address(kube_v1: Any, make_netn
         store.close()
 
 
-def test_kernel_failure_halfway_rolls_back_the_api_server(kube_v1: Any, host: str,
+def test_kernel_failure_halfway_rolls_back_the_api_server(kube_v1: KubeCluster, host: str,
                                                          netns_registry: lab.CleanupRegistry) -> None:
     """A foreign route already covers a cluster node's block: the route add fails after the placeholder Node,
     HostEndpoint and IPAM were written and half the kernel was programmed; everything is undone."""
