@@ -1,9 +1,9 @@
 """The cluster side of the Kubernetes-datastore host tests, written without calicotool's code: cluster nodes as
-calico-node would register them (core/v1 Nodes with Calico's annotations, IPAM blocks/affinities/handles in the
-crd.projectcalico.org/v1 CRDs), and a Felix-like programmer that reads those objects back from the API server
-over plain HTTPS (the harness's `requests` session) and programs each node's namespace with iproute2 (`ip`,
-`bridge`): per remote VTEP a permanent neighbour and FDB entry, per remote block a route via that node's tunnel
-address, onlink.
+calico-node would register them (core/v1 Nodes with Calico's annotations, IPAM blocks/affinities/handles in
+Calico's CRDs: crd.projectcalico.org/v1, or the native projectcalico.org/v3 ones), and a Felix-like programmer
+that reads those objects back from the API server over plain HTTPS (the harness's `requests` session) and
+programs each node's namespace with iproute2 (`ip`, `bridge`): per remote VTEP a permanent neighbour and FDB
+entry, per remote block a route via that node's tunnel address, onlink.
 
 So what the enrolled host looks like to the cluster is judged by an independent reader, not by the code that
 wrote it.
@@ -19,7 +19,6 @@ from typing import Any, Protocol
 from calicotool.lab import netns as lab
 from tests.overlay.overlay_lab import Member, NamespaceLab
 
-CRD = "/apis/crd.projectcalico.org/v1"
 VNI, PORT, MTU = 4096, 4789, 1450
 POOL = ipaddress.IPv4Network("10.244.0.0/16")
 
@@ -27,9 +26,15 @@ POOL = ipaddress.IPv4Network("10.244.0.0/16")
 class Api(Protocol):
     """The test harness's admin HTTP client (tests/fixtures/kubeapi.KubeCluster): plain `requests`."""
 
+    mode: str  # "v1" (crd.projectcalico.org/v1 CRDs) or "v3..." (native projectcalico.org/v3 CRDs)
+
     def request(self, method: str, path: str, body: Any = None, ok: tuple[int, ...] = ...) -> Any: ...
 
     def get(self, path: str) -> Any: ...
+
+
+def calico_group(api: Api) -> str:
+    return "crd.projectcalico.org/v1" if api.mode == "v1" else "projectcalico.org/v3"
 
 
 def items(api: Api, path: str) -> list[dict[str, Any]]:
@@ -39,7 +44,8 @@ def items(api: Api, path: str) -> list[dict[str, Any]]:
 def snapshot(api: Api, namespaces: tuple[str, ...] = ("calicotool-hosts", "calico-system")) -> dict[str, str]:
     """Every object enrollment could touch, as the server stores it (resourceVersion included): equal snapshots
     mean nothing was written."""
-    paths = ["/api/v1/nodes"] + [f"{CRD}/{p}" for p in ("ipamblocks", "blockaffinities", "ipamhandles",
+    crd = f"/apis/{calico_group(api)}"
+    paths = ["/api/v1/nodes"] + [f"{crd}/{p}" for p in ("ipamblocks", "blockaffinities", "ipamhandles",
                                                         "hostendpoints", "ippools", "felixconfigurations")]
     for ns in namespaces:
         paths += [f"/api/v1/namespaces/{ns}/services", f"/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices",
@@ -88,15 +94,18 @@ class KubeOverlayLab(NamespaceLab):
         owners += [(f"k8s-pod-network.{name}-pod{k}", {"node": name, "namespace": "default", "pod": f"{name}-pod{k}"})
                    for k in range(pods)]
         block_name = str(cidr).replace(".", "-").replace("/", "-")
-        self.api.request("POST", f"{CRD}/ipamblocks", {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPAMBlock",
+        group = calico_group(self.api)
+        crd = f"/apis/{group}"
+        self.api.request("POST", f"{crd}/ipamblocks", {"apiVersion": group, "kind": "IPAMBlock",
                                                          "metadata": {"name": block_name},
                                                          "spec": _block_spec(cidr, name, owners)})
-        self.api.request("POST", f"{CRD}/blockaffinities", {
-            "apiVersion": "crd.projectcalico.org/v1", "kind": "BlockAffinity", "metadata": {"name": f"{name}-{block_name}"},
-            "spec": {"node": name, "cidr": str(cidr), "state": "confirmed", "deleted": "false", "type": "host"}})
+        deleted: str | bool = "false" if group.startswith("crd.") else False  # v1 storage form keeps a string
+        self.api.request("POST", f"{crd}/blockaffinities", {
+            "apiVersion": group, "kind": "BlockAffinity", "metadata": {"name": f"{name}-{block_name}"},
+            "spec": {"node": name, "cidr": str(cidr), "state": "confirmed", "deleted": deleted, "type": "host"}})
         for handle, _ in owners:
-            self.api.request("POST", f"{CRD}/ipamhandles", {
-                "apiVersion": "crd.projectcalico.org/v1", "kind": "IPAMHandle", "metadata": {"name": handle.lower()},
+            self.api.request("POST", f"{crd}/ipamhandles", {
+                "apiVersion": group, "kind": "IPAMHandle", "metadata": {"name": handle.lower()},
                 "spec": {"handleID": handle, "block": {str(cidr): 1}, "deleted": False}})
         self.api.request("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node", "metadata": {
             "name": name, "labels": {"kubernetes.io/os": "linux", "kubernetes.io/hostname": name},
@@ -118,7 +127,7 @@ class KubeOverlayLab(NamespaceLab):
                                                    "mac": ann["projectcalico.org/VXLANTunnelMACAddr"],
                                                    "underlay": ann["projectcalico.org/IPv4Address"].split("/")[0]}
         blocks: dict[str, list[str]] = {}
-        for block in items(self.api, f"{CRD}/ipamblocks"):
+        for block in items(self.api, f"/apis/{calico_group(self.api)}/ipamblocks"):
             aff = str(block["spec"].get("affinity") or "")
             if aff.startswith("host:") and not block["spec"].get("deleted"):
                 blocks.setdefault(aff[5:], []).append(block["spec"]["cidr"])

@@ -157,10 +157,7 @@ def test_least_privilege_rbac_is_enough(kube_v1: KubeCluster, host: str, tmp_pat
 def test_eight_concurrent_enrolls_never_share_an_address(kube_v1: KubeCluster, make_netns: Callable[..., str]) -> None:
     """Eight hosts enroll at once (threads, one client each) from a pool of /29 blocks: every address is held by
     exactly its handle and every block by one host, through resourceVersion compare-and-swap alone."""
-    for ns in ("calico-system", "calicotool-hosts"):
-        kube_v1.ensure_namespace(ns)
-    pool = {**POOL, "spec": {**POOL["spec"], "cidr": "10.99.0.0/24", "blockSize": 29}}
-    kube_v1.request("POST", "/apis/crd.projectcalico.org/v1/ippools", pool)
+    prepare(kube_v1, {**POOL, "spec": {**POOL["spec"], "cidr": "10.99.0.0/24", "blockSize": 29}})
     hosts = []
     for i in range(8):
         ns = make_netns(f"race{i}")
