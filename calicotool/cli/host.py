@@ -13,7 +13,7 @@ import typer
 
 from calicotool.cli.context import app_context
 from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, to_yaml_documents
-from calicotool.errors import Findings, InputError
+from calicotool.errors import Findings, InputError, Location
 from calicotool.overlay import dns
 
 # hostops/enroll are imported inside the commands: they load pyroute2 (~0.1 s), which no other command needs.
@@ -130,7 +130,7 @@ def unenroll_cmd(
     from calicotool.overlay import hostops
 
     app = app_context(ctx)
-    result = hostops.unenroll(app.store(), name, netns, force=force)
+    result = hostops.unenroll(app.store(), name, netns, force=force, environ=app.env.environ)
     if output != OutputFormat.table:
         render_data(app, asdict(result), output)
         return
@@ -163,8 +163,9 @@ def dns_cmd(
     cluster_dns: Annotated[list[str] | None, typer.Option("--cluster-dns", help="DNS server IPs the host "
                                                              "should use for the cluster domain.")] = None,
     domain: Annotated[str, typer.Option("--domain", help="Cluster domain.")] = dns.DEFAULT_DOMAIN,
-    apply: Annotated[bool, typer.Option("--apply", help="Write the Service + EndpointSlice through the Kubernetes "
-                                        "API (--datastore kubernetes) instead of printing; unenroll removes them.")] = False,
+    apply: Annotated[bool, typer.Option("--apply", help="Write instead of printing: the Service + EndpointSlice "
+                                        "through the Kubernetes API (--datastore kubernetes), or with --format "
+                                        "resolver the systemd-resolved drop-in; unenroll removes them.")] = False,
 ) -> None:
     """Print name-resolution config: CoreDNS hosts block, Service+EndpointSlice, or the host's resolver snippet."""
     from calicotool.overlay import hostops
@@ -175,7 +176,18 @@ def dns_cmd(
         if not cluster_dns:
             raise InputError("--cluster-dns IP is required for the resolver snippet (CoreDNS pod IPs or a routable "
                              "kube-dns address)")
-        print_text(app, dns.resolver_snippet(cluster_dns, domain, "systemd-resolved" if style == "resolver" else "resolv.conf"))
+        text = dns.resolver_snippet(cluster_dns, domain, "systemd-resolved" if style == "resolver" else "resolv.conf")
+        if not apply:
+            print_text(app, text)
+            return
+        if style != "resolver":
+            raise InputError("--apply installs the systemd-resolved drop-in (--format resolver); /etc/resolv.conf "
+                             "belongs to whatever manages it: print the fragment and merge it there",
+                             Location(field="--apply"))
+        from calicotool.overlay import resolver
+
+        done = resolver.install(text, app.env.environ)
+        print_text(app, done or f"nothing to do: {resolver.drop_in(app.env.environ)} is in place")
         return
     hosts = hostops.list_hosts(app.store())
     if names:

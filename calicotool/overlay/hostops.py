@@ -7,6 +7,7 @@ operations need only the host's name.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from calicotool.datastore.base import Store
@@ -162,9 +163,10 @@ def status(store: Store, name: str, netns: str | None = None, adapter: AdapterFa
 
 
 def unenroll(store: Store, name: str, netns: str | None = None, adapter: AdapterFactory = NetlinkAdapter,
-             force: bool = False) -> UnenrollResult:
-    """Remove everything enrollment created: kernel objects (sysctls restored), addresses, blocks, Node, HEP.
-    Refuses when this host's facts no longer match the enrollment; `force` then removes only the datastore side."""
+             force: bool = False, environ: Mapping[str, str] | None = None) -> UnenrollResult:
+    """Remove everything enrollment created: kernel objects (sysctls restored), addresses, blocks, Node, HEP, and
+    (given `environ`) the resolver drop-in `host dns --apply` installed. Refuses when this host's facts no longer
+    match the enrollment; `force` then removes only the datastore side."""
     node, e = load_enrollment(store, name)
     netns = recorded_netns(e, netns)
     if not force:
@@ -175,6 +177,11 @@ def unenroll(store: Store, name: str, netns: str | None = None, adapter: Adapter
             with adapter(netns) as nl:
                 check_host_facts(nl, e)
                 result.kernel_ops = _strip_kernel(nl, e)
+            if environ is not None:
+                from calicotool.overlay import resolver
+
+                removed = resolver.remove(environ)
+                result.kernel_ops += [removed] if removed else []
         except (HostError, InputError) as exc:
             if not force:
                 if isinstance(exc, HostError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,8 +106,8 @@ def assert_status_names_controllers(cluster: KubeCluster, environ: dict[str, str
         cluster.request("DELETE", f"/apis/{group}/kubecontrollersconfigurations/default")
 
 
-def test_enroll_traffic_sync_dns_unenroll(overlay: KubeOverlayLab, kube: KubeCluster) -> None:
-    environ = kube.environ()
+def test_enroll_traffic_sync_dns_unenroll(overlay: KubeOverlayLab, kube: KubeCluster, tmp_path: Path) -> None:
+    environ = {**kube.environ(), "CALICOTOOL_RESOLVED_DIR": str(tmp_path / "resolved.conf.d")}
     host_ns, underlay_ip = overlay.host_netns()
     pods = [p for m in overlay.members.values() for p in m.pods]
     assert ping(pods[0].ns, pods[1].ip) and ping(pods[2].ns, pods[0].ip)  # the Felix-like side works
@@ -192,9 +193,15 @@ def test_enroll_traffic_sync_dns_unenroll(overlay: KubeOverlayLab, kube: KubeClu
     moved = "/api/v1/namespaces/hosts2/services/legacy-db"
     assert kube.get(moved)["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "calicotool"
 
+    # host -> cluster names: the resolver drop-in, pointed at a "CoreDNS pod" (any pod IP reachable over the overlay)
+    code, out, err = run_cli(environ, "host", "dns", "--format", "resolver", "--cluster-dns", pods[0].ip, "--apply")
+    drop_in = tmp_path / "resolved.conf.d" / "calicotool-cluster-dns.conf"
+    assert code == 0 and f"DNS={pods[0].ip}" in drop_in.read_text(), err
+
     code, out, err = run_cli(environ, "host", "unenroll", "legacy-db")
     assert code == 0 and "delete Service hosts2/legacy-db" in out, out + err
     assert kube.status("GET", moved) == 404
+    assert not drop_in.exists() and f"removed {drop_in}" in out
     assert kernel_snapshot(host_ns) == kernel_before
     assert snapshot(kube) == api_before
     assert kube.snapshot() == calico_before  # every Calico object and Node, as the server stores them
