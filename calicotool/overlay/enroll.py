@@ -214,26 +214,28 @@ class EnrollmentTxn:
         if self.progress is not None:
             self.progress(phase, done, total)
 
+    def _claim_addresses(self, kube: bool) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]:
+        """(tunnel, host) addresses under Calico's handle names. On Kubernetes the host address first:
+        calico-kube-controllers' IPAM GC never releases an allocation of a type it does not know, and while one
+        sits in a node's blocks it releases neither the blocks nor the node's tunnel address, even in the moment
+        before the placeholder Node exists."""
+        name, mode = self.req.name, self.cfg.mode
+        tunnel_type = ipam.TYPE_VXLAN if mode == "vxlan" else ipam.TYPE_IPIP
+        claims = {"tunnel": (ipam.tunnel_handle(name, mode), tunnel_type), "host": (ipam.host_handle(name), ipam.TYPE_HOST)}
+        got = {}
+        for what in ("host", "tunnel") if kube else ("tunnel", "host"):
+            handle, kind = claims[what]
+            got[what] = self.ipam.assign(handle, name, {ipam.ATTR_NODE: name, ipam.ATTR_TYPE: kind}, self.cfg)
+        return got["tunnel"], got["host"]
+
     def run(self, existing: Resource | None) -> EnrollResult:
         req, cfg = self.req, self.cfg
         self._tell("reading the kernel")
         self.kernel_before = self.nl.read_state([FORWARDING_SYSCTL], devices=[cfg.device])
         try:
             self._tell("datastore claim: tunnel and host addresses, Node, HostEndpoint")
-            node_attrs = {ipam.ATTR_NODE: req.name}
-            tunnel_type = ipam.TYPE_VXLAN if cfg.mode == "vxlan" else ipam.TYPE_IPIP
-            claims = {"tunnel": (ipam.tunnel_handle(req.name, cfg.mode), {**node_attrs, ipam.ATTR_TYPE: tunnel_type}),
-                      "host": (ipam.host_handle(req.name), {**node_attrs, ipam.ATTR_TYPE: ipam.TYPE_HOST})}
             nodes = HostNodes(self.txn)
-            # On Kubernetes the host address first: calico-kube-controllers' IPAM GC never releases an allocation
-            # of a type it does not know, and while one sits in a node's blocks it releases neither the blocks
-            # nor the node's tunnel address, even in the moment before the placeholder Node exists.
-            order = ("host", "tunnel") if nodes.kube else ("tunnel", "host")
-            got = {}
-            for what in order:
-                handle, attrs = claims[what]
-                got[what] = self.ipam.assign(handle, req.name, attrs, cfg)
-            tunnel, host = got["tunnel"], got["host"]
+            tunnel, host = self._claim_addresses(nodes.kube)
             old = nodes.read(existing) if existing is not None else None
             sysctls = old.sysctls_before if old else tuple(sorted(self.kernel_before.sysctls.items()))
             if not req.forwarding and old is None:
