@@ -24,6 +24,7 @@ from calicotool.bgp.state import (
 from calicotool.datastore.base import Store
 from calicotool.errors import CalicotoolError, InputError, NotFound
 from calicotool.model.resource import Resource
+from calicotool.wording import plural
 
 
 @dataclass
@@ -114,7 +115,8 @@ def read_snapshot(
         raise InputError(f"no node carries the zone label {zone_label!r}; check --zone-label")
     unzoned = [n.name for n in nodes if not n.zone]
     if unzoned and len(unzoned) < len(nodes):
-        warnings.append(f"{len(unzoned)} node(s) have no {zone_label} label and form their own zone")
+        warnings.append(f"{plural(len(unzoned), 'node')} {'has' if len(unzoned) == 1 else 'have'} no {zone_label} label and form "
+                        f"{'its' if len(unzoned) == 1 else 'their'} own zone")
     state = ClusterState(
         nodes=tuple(nodes),
         now=now or datetime.now(UTC),

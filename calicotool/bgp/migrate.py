@@ -34,6 +34,7 @@ from calicotool.bgp.status import STATUS_PREFIX, SessionCheck, SessionProgress, 
 from calicotool.datastore.base import Change, Op, Store
 from calicotool.errors import Findings, NotFound
 from calicotool.model.resource import Resource
+from calicotool.wording import plural
 
 
 @dataclass
@@ -108,16 +109,16 @@ def migrate_from_mesh(
     result = reconcile_once(store, cfg, now, clock, sleep, progress)
     report.writes += result.writes
     if cfg.dry_run:
-        report.add("reconcile reflectors (dry run)", True, f"{len(result.planned)} change(s) would be made")
+        report.add("reconcile reflectors (dry run)", True, f"{plural(len(result.planned), 'change')} would be made")
     else:
         report.add("reconcile reflectors with the mesh still on", result.converged, result.stopped or
-                   f"{result.writes} write(s)")
+                   f"{plural(result.writes, 'write')}")
     snap, plan, left = read_and_plan(store, cfg, now)
     if not cfg.dry_run:
-        report.add("store matches the plan", not len(left), f"{len(left)} change(s) outstanding")
+        report.add("store matches the plan", not len(left), f"{plural(len(left), 'change')} outstanding")
     prop = check_propagation(plan_graph(plan))
     report.add("routes propagate without the mesh (model)", prop.ok,
-               f"{prop.missing} (origin, receiver) pair(s) missing, e.g. {prop.examples[:3]}" if not prop.ok else
+               f"{plural(prop.missing, '(origin, receiver) pair')} missing, e.g. {prop.examples[:3]}" if not prop.ok else
                f"{prop.nodes} nodes, all pairs reachable")
     if cfg.dry_run:
         report.add("set nodeToNodeMeshEnabled=false (dry run)", True)
@@ -152,7 +153,7 @@ def migrate_to_mesh(
     teardown = _teardown_changes(snap.state.nodes, snap.nodes, snap.peers, snap.statuses)
     if cfg.dry_run:
         report.add("set nodeToNodeMeshEnabled=true (dry run)", True)
-        report.add("remove calicotool layout (dry run)", True, f"{len(teardown)} change(s) would be made")
+        report.add("remove calicotool layout (dry run)", True, f"{plural(len(teardown), 'change')} would be made")
         return report
     with store.lock(LOCK_NAME, cfg.lock_ttl_seconds, cfg.lock_wait_seconds):
         if not mesh_on:
@@ -182,7 +183,7 @@ def migrate_to_mesh(
         teardown = _teardown_changes(fresh.state.nodes, fresh.nodes, fresh.peers, fresh.statuses)
         done = apply_changes(store, teardown)
         report.writes += len(done)
-        report.add("remove calicotool BGPPeers, labels, cluster IDs", True, f"{len(done)} write(s)")
+        report.add("remove calicotool BGPPeers, labels, cluster IDs", True, f"{plural(len(done), 'write')}")
     return report
 
 

@@ -17,6 +17,7 @@ from calicotool.bgp.options import PlanOptions, group_index
 from calicotool.bgp.selection import ZoneTarget, choose_zone_reflectors, zone_targets
 from calicotool.bgp.state import BgpNode, ClusterState
 from calicotool.errors import InputError
+from calicotool.wording import labelled, plural
 
 
 @dataclass
@@ -90,7 +91,7 @@ def plan_route_reflectors(state: ClusterState, opts: PlanOptions) -> RouteReflec
     if left_out:
         missing = sorted(n for n, why in left_out.items() if why == "no BGP IPv4 address")
         if missing:
-            warnings.append(f"{len(missing)} node(s) without a BGP IPv4 address left out: {_names(missing)}")
+            warnings.append(f"{plural(len(missing), 'node')} without a BGP IPv4 address left out: {_names(missing)}")
     if not speakers:
         raise InputError("no node has a BGP IPv4 address: nothing to plan")
 
@@ -115,7 +116,7 @@ def plan_route_reflectors(state: ClusterState, opts: PlanOptions) -> RouteReflec
     available = sum(len(v) for v in candidates.values())
     if available < opts.k:
         raise InputError(
-            f"k={opts.k} reflectors per client, but only {available} node(s) may be route reflectors "
+            f"k={opts.k} reflectors per client, but only {plural(available, 'node')} may be route reflectors "
             f"(eligible: Ready >= {int(rules.damping_seconds)}s, schedulable, untainted, not excluded)"
         )
     chosen: dict[str, list[BgpNode]] = {}
@@ -123,7 +124,7 @@ def plan_route_reflectors(state: ClusterState, opts: PlanOptions) -> RouteReflec
         chosen[zone] = choose_zone_reflectors(staying[zone], promotable[zone], *targets[zone])
         if wanted[zone] > len(chosen[zone]) or (not candidates[zone] and opts.min_per_zone > 0):
             warnings.append(
-                f"zone {_zname(zone)}: wanted {max(wanted[zone], opts.min_per_zone)} reflector(s), "
+                f"{_zname(zone)}: wanted {plural(max(wanted[zone], opts.min_per_zone), 'reflector')}, "
                 f"only {len(chosen[zone])} eligible"
             )
     _top_up(chosen, staying, promotable, opts.k, warnings)
@@ -180,7 +181,7 @@ def _domain_warnings(groups: dict[str, ReflectorGroup], state: ClusterState, war
     zones_with_rr = {z for g in groups.values() for z in g.zones}
     if len(state.zones) > 1 and len(zones_with_rr) == 1:
         warnings.append(
-            f"all calicotool route reflectors sit in zone {_zname(next(iter(zones_with_rr)))}: losing that zone "
+            f"all calicotool route reflectors sit in {_zname(next(iter(zones_with_rr)))}: losing that zone "
             "leaves clients elsewhere without one"
         )
     elif len(state.zones) == 1:
@@ -188,7 +189,8 @@ def _domain_warnings(groups: dict[str, ReflectorGroup], state: ClusterState, war
     if len(zones_with_rr) > 1:
         single = [g.name for g in groups.values() if len(g.zones) == 1 and len(g.reflectors) > 1]
         if single:
-            warnings.append(f"group(s) {', '.join(single)} have all reflectors in one zone")
+            warnings.append(f"{'group' if len(single) == 1 else 'groups'} {', '.join(single)} "
+                            f"{'has' if len(single) == 1 else 'have'} all reflectors in one zone")
 
 
 def _unmanaged_warnings(state: ClusterState, left_out: dict[str, str], reflectors: set[str]) -> list[str]:
@@ -220,7 +222,8 @@ def _unmanaged_warnings(state: ClusterState, left_out: dict[str, str], reflector
 
 
 def _zname(zone: str) -> str:
-    return zone or "(none)"
+    """"zone a", but "zone-a" for a zone whose name already says so (never "zone zone-a")."""
+    return labelled("zone", zone)
 
 
 def _names(names: list[str], limit: int = 8) -> str:

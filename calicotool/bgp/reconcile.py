@@ -25,6 +25,7 @@ from calicotool.bgp.sessions import Session, current_sessions, planned_sessions
 from calicotool.bgp.state import DEFAULT_RACK_LABEL, DEFAULT_ZONE_LABEL
 from calicotool.bgp.status import SessionCheck, SessionProgress, wait_established
 from calicotool.datastore.base import Change, Store
+from calicotool.wording import plural
 
 LOCK_NAME = "rr-reconcile"
 
@@ -123,7 +124,7 @@ def reconcile_once(
             if not result.sessions.ok:
                 result.pending = len(changes.break_)
                 result.stopped = (
-                    f"{len(result.sessions.missing)} new session(s) not Established after "
+                    f"{plural(len(result.sessions.missing), 'new session')} not Established after "
                     f"{cfg.timeout_seconds:g}s; old sessions kept"
                 )
                 return result

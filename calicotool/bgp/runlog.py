@@ -8,6 +8,7 @@ from typing import Any
 
 from calicotool.bgp.reconcile import ReconcileResult
 from calicotool.bgp.report import TableView
+from calicotool.wording import plural
 
 CHANGE_ROWS = 50  # the table lists this many changes; -o yaml/json lists them all
 
@@ -57,10 +58,10 @@ def _counts_text(counts: dict[str, int]) -> str:
 def outcome(record: dict[str, Any]) -> str:
     if record["dryRun"]:
         n = len(record["planned"])
-        return f"dry run: {n} change(s) would be made" if n else "dry run: in sync, nothing to change"
+        return f"dry run: {plural(n, 'change')} would be made" if n else "dry run: in sync, nothing to change"
     if record["converged"]:
         return "converged" if record["writes"] else "in sync, no writes"
-    return f"NOT converged: {record['stopped'] or str(record['pending']) + ' change(s) pending'}"
+    return f"NOT converged: {record['stopped'] or plural(record['pending'], 'change') + ' pending'}"
 
 
 def run_line(record: dict[str, Any]) -> str:
@@ -71,7 +72,7 @@ def run_line(record: dict[str, Any]) -> str:
         return f"run {record['run']}: failed ({record['errorKind']}: {record['error']}){tail}"
     parts = [f"run {record['run']}: {outcome(record)}"]
     if record["writes"]:
-        parts.append(f"{record['writes']} write(s) ({_counts_text(record['writesByKind'])})")
+        parts.append(f"{plural(record['writes'], 'write')} ({_counts_text(record['writesByKind'])})")
     if record["pending"] and not record["dryRun"]:
         parts.append(f"{record['pending']} pending")
     s = record["sessions"]

@@ -15,6 +15,7 @@ from calicotool.bgp.state import CLUSTER_ID_ANNOTATION, BgpNode, ClusterState
 from calicotool.datastore.base import Change, Op, Store
 from calicotool.errors import InputError, NotFound
 from calicotool.model.resource import Resource
+from calicotool.wording import plural
 
 A_IPV4 = "projectcalico.org/IPv4Address"  # Calico's node annotations in a Kubernetes datastore
 A_ASN = "projectcalico.org/ASNumber"
@@ -80,7 +81,8 @@ def seed_store(store: Store, state: ClusterState) -> list[Change]:
     existing = [c.resource for c in changes if _exists(store, c.resource.info.name, c.resource.name)]
     if existing:
         names = ", ".join(f"{r.kind}/{r.name}" for r in existing[:5])
-        raise InputError(f"rr seed loads a topology into an empty datastore; {len(existing)} object(s) exist already "
+        raise InputError(f"rr seed loads a topology into an empty datastore; {plural(len(existing), 'object')} "
+                         f"{'exists' if len(existing) == 1 else 'exist'} already "
                          f"({names}{', ...' if len(existing) > 5 else ''})")
     store.apply_batch(changes)
     return changes

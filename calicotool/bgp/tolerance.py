@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from calicotool.bgp.propagation import PropagationResult, RouteModel, check_propagation
+from calicotool.wording import labelled
 
 
 @dataclass
@@ -112,5 +113,5 @@ def tolerance(g: nx.Graph, propagation_limit: int = 40) -> ToleranceReport:
     if len(zones) > 1:
         for z in zones:
             failed = {n for n, a in g.nodes(data=True) if a.get("zone") == z and a.get("role") != "external"}
-            zone_losses.append(_scenario(g, model, f"zone {z or '(none)'}", failed, True))
+            zone_losses.append(_scenario(g, model, labelled("zone", z), failed, True))
     return ToleranceReport(model.check(), rr_losses, zone_losses, len(checked))

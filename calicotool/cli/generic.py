@@ -9,7 +9,7 @@ import typer
 
 from calicotool.cli.context import AppContext, app_context
 from calicotool.cli.exitstatus import ExitStatus
-from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, render_resources
+from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, render_list, render_resources
 from calicotool.cli.progress import ProgressFn, progress_for
 from calicotool.datastore.base import Store
 from calicotool.datastore.plan import ApplyPlan, plan_diff
@@ -18,6 +18,7 @@ from calicotool.errors import InputError, NotFound
 from calicotool.model.kinds import kind_info
 from calicotool.model.loader import load_paths
 from calicotool.model.resource import Resource
+from calicotool.wording import plural
 
 FilesOption = Annotated[
     list[Path], typer.Option("--filename", "-f", help="Manifest file or directory (repeatable).", show_default=False)
@@ -47,7 +48,7 @@ def get(
     else:
         items = store.list(info.name, namespace if info.namespaced else None, selector)
     if not items and output == OutputFormat.table:
-        app.info(f"No {info.plural} found.")
+        render_list(app, items, output, [], [], info.plural)  # the one rendering of an empty listing
         return
     render_resources(app, items, output, as_list=name is None)
 
@@ -86,7 +87,8 @@ def apply_resources(
     store = app.store()  # opened first: a datastore error is reported without a progress line before it
     with progress_for(app, "apply") as progress:
         kinds = {r.info.name for r in desired} | (prune_kinds or set())
-        progress(f"reading current state ({len(kinds)} kinds) and planning {len(desired)} objects", 0, 0)
+        progress(f"reading current state ({plural(len(kinds), 'kind')}) and planning {plural(len(desired), 'object')}",
+                 0, 0)
         plan, _ = plan_against(store, desired, prune=prune, prune_kinds=prune_kinds, prune_selector=prune_selector)
         write_changes(store, plan, dry_run, progress)
     report_plan(app, plan, dry_run, output)
@@ -97,7 +99,7 @@ def write_changes(store: Store, plan: ApplyPlan, dry_run: bool, progress: Progre
     """Execute `plan` (unless dry-run), telling `progress` the count before and after the one batch."""
     count = len(plan.changes)
     if dry_run or not count:
-        progress(f"planned {count} changes", 0, 0)
+        progress(f"planned {plural(count, 'change')}", 0, 0)
         return
     progress("writing changes", 0, count)
     execute(store, plan)
@@ -166,8 +168,10 @@ def delete(
     ctx: typer.Context,
     kind: Annotated[str, typer.Argument(help="Kind.")],
     name: Annotated[str, typer.Argument(help="Object name.")],
-    namespace: Annotated[str | None, typer.Option("--namespace", "-n")] = None,
-    ignore_not_found: Annotated[bool, typer.Option("--ignore-not-found")] = False,
+    namespace: Annotated[str | None, typer.Option("--namespace", "-n", help="Namespace (namespaced kinds).")] = None,
+    ignore_not_found: Annotated[
+        bool, typer.Option("--ignore-not-found", help="Exit 0 when the object does not exist (as kubectl).")
+    ] = False,
 ) -> None:
     """Delete one resource."""
     app = app_context(ctx)
@@ -177,11 +181,12 @@ def delete(
     except NotFound:
         if not ignore_not_found:
             raise
+        return  # nothing was deleted: say nothing, as kubectl
     app.info(f"{info.kind}/{name} deleted")
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(get)
-    app.command()(apply)
-    app.command()(diff)
-    app.command()(delete)
+app = typer.Typer()
+app.command()(get)
+app.command()(apply)
+app.command()(diff)
+app.command()(delete)

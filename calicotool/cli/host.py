@@ -12,9 +12,10 @@ from typing import Annotated, Any
 import typer
 
 from calicotool.cli.context import app_context
-from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, to_yaml_documents
+from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, render_list, to_yaml_documents
 from calicotool.errors import Findings, InputError, Location
 from calicotool.overlay import dns
+from calicotool.wording import plural
 
 # hostops/enroll are imported inside the commands: they load pyroute2 (~0.1 s), which no other command needs.
 
@@ -64,8 +65,9 @@ def enroll_cmd(
              f"({result.mode}, underlay {result.underlay} dev {result.interface})"]
     lines += [f"  datastore: {w}" for w in result.datastore_writes]
     lines += [f"  kernel: {op}" for op in result.kernel_ops]
-    lines.append(f"{len(result.datastore_writes)} datastore writes, {len(result.kernel_ops)} kernel changes"
-                 + ("" if dry_run else f", {result.netlink_writes} netlink writes"))
+    lines.append(f"{plural(len(result.datastore_writes), 'datastore write')}, "
+                 f"{plural(len(result.kernel_ops), 'kernel change')}"
+                 + ("" if dry_run else f", {plural(result.netlink_writes, 'netlink write')}"))
     print_text(app, "\n".join(lines))
 
 
@@ -91,8 +93,9 @@ def status_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, output:
         lines += [f"  kernel would {op}" for op in report.kernel_drift]
         print_text(app, "\n".join(lines))
     if report.drift:
-        raise Findings(f"host {name} has drifted: {len(report.kernel_drift)} kernel difference(s), "
-                       f"{len(report.datastore_problems)} datastore problem(s); run `calicotool host sync {name}`")
+        raise Findings(f"host {name} has drifted: {plural(len(report.kernel_drift), 'kernel difference')}, "
+                       f"{plural(len(report.datastore_problems), 'datastore problem')}; "
+                       f"run `calicotool host sync {name}`")
     if output == OutputFormat.table:
         print_text(app, "in sync")
 
@@ -112,7 +115,8 @@ def sync_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, dry_run: 
         return
     lines = [f"  {op}" for op in result.kernel_ops]
     tail = "would change" if dry_run else "changed"
-    lines.append(f"host {name}: {len(result.kernel_ops)} kernel objects {tail}, {result.netlink_writes} netlink writes"
+    lines.append(f"host {name}: {plural(len(result.kernel_ops), 'kernel object')} {tail}, "
+                 f"{plural(result.netlink_writes, 'netlink write')}"
                  if result.kernel_ops else f"host {name}: in sync, 0 netlink writes")
     print_text(app, "\n".join(lines))
 
@@ -135,7 +139,8 @@ def unenroll_cmd(
         render_data(app, asdict(result), output)
         return
     lines = [f"  kernel: {op}" for op in result.kernel_ops] + [f"  datastore: {w}" for w in result.datastore_writes]
-    lines.append(f"unenrolled {name}: released {result.released} addresses, freed {len(result.freed_blocks)} blocks")
+    lines.append(f"unenrolled {name}: released {plural(result.released, 'address', 'addresses')}, "
+                 f"freed {plural(len(result.freed_blocks), 'block')}")
     print_text(app, "\n".join(lines))
 
 
@@ -148,8 +153,8 @@ def list_cmd(ctx: typer.Context, output: OutputOption = OutputFormat.table) -> N
     hosts = hostops.list_hosts(app.store())
     rows = [(h.name, h.underlay, h.interface, h.mode, h.tunnel_ip, h.host_ip,
              ",".join(f"{k}={v}" for k, v in h.labels)) for h in hosts]
-    render_data(app, [asdict(h) for h in hosts], output,
-                columns=["NAME", "UNDERLAY", "INTERFACE", "MODE", "TUNNEL-IP", "HOST-IP", "LABELS"], rows=rows)
+    render_list(app, [asdict(h) for h in hosts], output,
+                ["NAME", "UNDERLAY", "INTERFACE", "MODE", "TUNNEL-IP", "HOST-IP", "LABELS"], rows, "enrolled hosts")
 
 
 @app.command("dns")

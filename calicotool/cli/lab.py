@@ -9,8 +9,9 @@ from typing import Annotated, Any
 import typer
 
 from calicotool.cli.context import AppContext, app_context
-from calicotool.cli.output import OutputFormat, OutputOption, render_data
+from calicotool.cli.output import OutputFormat, OutputOption, render_data, render_list
 from calicotool.errors import Findings, HostError
+from calicotool.wording import labelled, plural
 
 app = typer.Typer(help="Network-namespace lab with real BIRD and kernel datapaths.", no_args_is_help=True)
 
@@ -21,6 +22,11 @@ STATUS_COLUMNS = ["NODE", "ROLE", "RUNNING", "SESSIONS", "BLOCKS", "CONVERGED", 
 
 def _root(app_ctx: AppContext) -> Path:
     return Path(app_ctx.env.environ.get("CALICOTOOL_LAB_DIR", "/run/calicotool-lab"))
+
+
+def lab_label(name: str) -> str:
+    """How messages name a lab: "lab" for the default one (never "lab lab"), "lab NAME" for the others."""
+    return labelled("lab", name)
 
 
 def _require_root() -> None:
@@ -90,17 +96,17 @@ def up(
         raise InputError(f"--rr must be current, mesh or auto, got {rr!r}", Location(field="--rr")) from exc
     topo = lab_topology(topology, nodes, mode, zones=zones, k=k, min_per_zone=min_per_zone)
     _require_root()
-    with progress_for(app_ctx, f"lab {name}") as progress:
+    with progress_for(app_ctx, lab_label(name)) as progress:
         state = lab_up(topo, name, root=_root(app_ctx), progress=progress)
     for note in topo.notes:
         app_ctx.warn(note)
-    app_ctx.info(
-        f"lab {name}: {len(topo.nodes)} nodes, {len(topo.sessions())} sessions, "
-        f"{len(topo.reflectors)} reflector(s) ({topo.description})"
+    app_ctx.info(  # sessions as the wait counts them: one per pair of peers, not one per end
+        f"{lab_label(name)}: {plural(len(topo.nodes), 'node')}, {plural(len(topo.sessions()), 'BGP session')}, "
+        f"{plural(len(topo.reflectors), 'route reflector')} ({topo.description})"
     )
     if wait:
         try:
-            with progress_for(app_ctx, f"lab {name}") as progress:
+            with progress_for(app_ctx, lab_label(name)) as progress:
                 report = wait_converged(state, timeout=timeout, progress=progress)
         except HostError as exc:
             raise HostError(f"{exc.message}; the lab is still up: `calicotool lab status --name {name}`") from exc
@@ -136,14 +142,14 @@ def status(
     report = lab_report(state)
     if wait > 0 and not report.converged:
         try:
-            with progress_for(app_ctx, f"lab {name}") as progress:
+            with progress_for(app_ctx, lab_label(name)) as progress:
                 report = wait_converged(state, timeout=wait, progress=progress)
         except HostError:
             report = lab_report(state)
     render_data(app_ctx, _report_data(name, report), output, STATUS_COLUMNS, _status_rows(report))
     if not report.converged:
         lagging = sum(1 for n in report.nodes if n.running and not n.converged)
-        raise Findings(f"lab {name}: {lagging} running node(s) not converged")
+        raise Findings(f"{lab_label(name)}: {plural(lagging, 'running node')} not converged")
 
 
 @app.command("down")
@@ -161,7 +167,7 @@ def down(
     names = list_labs(_root(app_ctx)) if all_labs else [name]
     results = [lab_down(n, _root(app_ctx)) for n in names]
     rows = [[r["name"], r["birdsStopped"], r["namespacesRemoved"], "yes" if r["stateRemoved"] else "no"] for r in results]
-    render_data(app_ctx, results, output, ["LAB", "BIRDS STOPPED", "NAMESPACES REMOVED", "STATE REMOVED"], rows)
+    render_list(app_ctx, results, output, ["LAB", "BIRDS STOPPED", "NAMESPACES REMOVED", "STATE REMOVED"], rows, "labs")
 
 
 @app.command("list")
@@ -171,7 +177,7 @@ def list_cmd(ctx: typer.Context, output: OutputOption = OutputFormat.table) -> N
 
     app_ctx = app_context(ctx)
     labs = list_labs(_root(app_ctx))
-    render_data(app_ctx, labs, output, ["LAB"], [[n] for n in labs])
+    render_list(app_ctx, labs, output, ["LAB"], [[n] for n in labs], "labs")
 
 
 @app.command("stop")
@@ -181,7 +187,7 @@ def stop(
     name: Name = "lab",
     crash: Annotated[bool, typer.Option("--crash", help="SIGKILL (peers see a dropped session) not SIGTERM.")] = False,
 ) -> None:
-    """Stop one node's BIRD (e.g. a route reflector) to watch the lab reconverge."""
+    """Stop one node's BIRD, a route reflector for instance, to watch the lab reconverge."""
     from calicotool.lab.runner import load_state, stop_node
 
     app_ctx = app_context(ctx)
@@ -247,4 +253,4 @@ def render(
     directory = out.resolve()
     for node in topo.nodes:
         write_node_config(node, topo, BirdPaths(directory, node.name), BirdOptions())
-    app_ctx.info(f"wrote BIRD configs for {len(topo.nodes)} nodes to {directory}")
+    app_ctx.info(f"wrote BIRD configs for {plural(len(topo.nodes), 'node')} to {directory}")

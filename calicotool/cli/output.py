@@ -27,6 +27,18 @@ OutputOption = Annotated[
 ]
 
 
+class DocumentFormat(str, Enum):
+    """For commands whose result is a document (a rule set, a manifest), which a table cannot show."""
+
+    yaml = "yaml"
+    json = "json"
+
+
+DocumentOutputOption = Annotated[
+    DocumentFormat, typer.Option("--output", "-o", help="Output format: yaml or json.", case_sensitive=False)
+]
+
+
 def to_yaml(data: Any) -> str:
     return yamlio.dump(data)
 
@@ -56,15 +68,15 @@ def render_table(app: AppContext, columns: Sequence[str], rows: Iterable[Sequenc
 def render_data(
     app: AppContext,
     data: Any,
-    fmt: OutputFormat,
+    fmt: OutputFormat | DocumentFormat,
     columns: Sequence[str] | None = None,
     rows: Iterable[Sequence[Any]] | None = None,
     title: str | None = None,
 ) -> None:
     """Print `data` as yaml/json; for table, print `columns`/`rows` (or a key/value table of a flat dict)."""
-    if fmt == OutputFormat.json:
+    if fmt.value == "json":
         print_text(app, to_json(data))
-    elif fmt == OutputFormat.yaml:
+    elif fmt.value == "yaml":
         print_text(app, to_yaml(data))
     elif columns is not None and rows is not None:
         render_table(app, columns, rows, title=title)
@@ -72,6 +84,18 @@ def render_data(
         render_table(app, ["FIELD", "VALUE"], [(k, _cell(v)) for k, v in data.items()], title=title)
     else:
         print_text(app, to_yaml(data))
+
+
+def render_list(
+    app: AppContext, items: Sequence[Any], fmt: OutputFormat, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+    noun: str,
+) -> None:
+    """A listing, rendered the same way by every command: yaml/json print the (possibly empty) list; a table of
+    nothing prints no header, just `No <noun> found.` on stderr (as kubectl does), so stdout stays empty."""
+    if not items and fmt == OutputFormat.table:
+        app.info(f"No {noun} found.")
+        return
+    render_data(app, list(items), fmt, columns, rows)
 
 
 def _cell(v: Any) -> str:

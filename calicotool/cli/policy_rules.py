@@ -14,10 +14,19 @@ import typer
 
 from calicotool.cli.context import AppContext, app_context
 from calicotool.cli.exitstatus import ExitStatus
-from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, to_yaml_documents
+from calicotool.cli.output import (
+    DocumentFormat,
+    DocumentOutputOption,
+    OutputFormat,
+    OutputOption,
+    print_text,
+    render_data,
+    to_yaml_documents,
+)
 from calicotool.datastore.plan import ApplyPlan
 from calicotool.errors import Findings, InputError, Location
 from calicotool.model.resource import Resource
+from calicotool.wording import plural
 
 PathsArg = Annotated[
     list[Path] | None,
@@ -49,11 +58,20 @@ def _generate(app: AppContext, paths: list[Path] | None, env: str | None, versio
 
 
 def validate(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None,
-             calico_version: VersionOption = "3.32") -> None:
-    """Check rule sets (schema, references, ports, selectors) and the objects they generate. Exit 2 if invalid."""
+             calico_version: VersionOption = "3.32", output: OutputOption = OutputFormat.table) -> None:
+    """Check rule sets (schema, references, ports, selectors) and the objects they generate. Exit 2 if invalid.
+
+    Errors go to stderr, one located line each, in every format; -o json|yaml prints the verdict on stdout."""
     app = app_context(ctx)
     resources, name = _generate(app, paths, env, calico_version, False)
-    app.info(f"rule set {name}: ok ({len(resources)} objects)")
+    if output == OutputFormat.table:
+        app.info(f"rule set {name}: ok ({plural(len(resources), 'object')})")
+        return
+    kinds: dict[str, int] = {}
+    for res in resources:
+        kinds[res.kind] = kinds.get(res.kind, 0) + 1
+    render_data(app, {"ruleset": name, "valid": True, "env": env, "calicoVersion": calico_version,
+                      "objects": len(resources), "kinds": kinds}, output)
 
 
 def generate(
@@ -90,8 +108,8 @@ def generate(
         print_text(app, f"{verb} {target / file}")
     for file in removed:
         print_text(app, f"{'would remove' if dry_run else 'removed'} {target / file}")
-    app.info(f"{len(resources)} objects, {len(changed)} files {'to change' if dry_run else 'changed'}, "
-             f"{len(removed)} removed")
+    app.info(f"{plural(len(resources), 'object')}, {plural(len(changed), 'file')} "
+             f"{'to change' if dry_run else 'changed'}, {len(removed)} removed")
 
 
 class ImportSource(str, Enum):
@@ -106,7 +124,7 @@ def import_(
                                                         "list --format=json) or k8s (NetworkPolicy YAML).")],
     file: Annotated[Path, typer.Argument(help="The export to convert.")],
     namespace: Annotated[str, typer.Option("--namespace", "-n", help="Namespace for imported groups.")] = "default",
-    output: OutputOption = OutputFormat.yaml,
+    output: DocumentOutputOption = DocumentFormat.yaml,
 ) -> None:
     """Convert a cloud firewall export into a rule set; print it; report what cannot be expressed on stderr."""
     from calicotool.policy.importers import import_file
@@ -116,8 +134,6 @@ def import_(
     result = import_file(source.value, path, namespace)
     for note in result.notes:
         app.warn(note)
-    if output == OutputFormat.table:
-        raise InputError("import prints a rule set: use -o yaml or -o json")
     render_data(app, result.document, output)
 
 
@@ -143,7 +159,7 @@ def lint(
     if findings or output != OutputFormat.table:
         render_data(app, data, output, columns=["CHECK", "WHERE", "FINDING"], rows=rows)
     if findings:
-        raise Findings(f"{len(findings)} lint finding(s)")
+        raise Findings(plural(len(findings), "lint finding"))
     app.info("no findings")
 
 
@@ -203,7 +219,7 @@ def apply(ctx: typer.Context, paths: PathsArg = None, env: EnvOption = None, cal
         if calico_version is not None:
             _target_version(app, calico_version)  # a contradiction is refused before anything else
         resources, name = _generate(app, paths, env, calico_version, staged)
-        progress(f"reading current state and planning {len(resources)} objects", 0, 0)
+        progress(f"reading current state and planning {plural(len(resources), 'object')}", 0, 0)
         plan, _ = _plan(app, resources, name, prune)
         write_changes(app.store(), plan, dry_run, progress)
     report_plan(app, plan, dry_run, output)

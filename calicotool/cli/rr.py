@@ -17,6 +17,7 @@ from calicotool.bgp.state import DEFAULT_RACK_LABEL, DEFAULT_ZONE_LABEL
 from calicotool.cli.context import AppContext, app_context
 from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, render_table
 from calicotool.errors import Findings, InputError, Location
+from calicotool.wording import plural
 
 if TYPE_CHECKING:
     from calicotool.bgp.progress import SessionWaitProgress
@@ -242,11 +243,11 @@ def reconcile_cmd(
     else:
         render_data(app_ctx, record, output)
     if dry_run and len(result.planned):
-        raise Findings(f"{len(result.planned)} change(s) would be made (dry run: nothing written)")
+        raise Findings(f"{plural(len(result.planned), 'change')} would be made (dry run: nothing written)")
     if result.stuck:
         raise Findings(result.stopped or "new sessions not Established")
     if not result.converged and not dry_run:  # paced, not stuck: a CronJob's next run continues
-        app_ctx.info(f"{result.stopped}; {result.pending} change(s) left for the next run")
+        app_ctx.info(f"{result.stopped}; {plural(result.pending, 'change')} left for the next run")
 
 
 @contextlib.contextmanager
@@ -303,7 +304,7 @@ def _reconcile_loop(
     finally:
         progress.done()
     if stop.is_set():
-        app_ctx.info(f"SIGTERM: stopped after {runs} run(s)")
+        app_ctx.info(f"SIGTERM: stopped after {plural(runs, 'run')}")
 
 
 @app.command("migrate")
@@ -375,4 +376,4 @@ def seed_cmd(
 
     app_ctx = app_context(ctx)
     changes = seed_store(app_ctx.store(), load_topology(topology))
-    app_ctx.info(f"seeded {len(changes)} object(s) from {topology}")
+    app_ctx.info(f"seeded {plural(len(changes), 'object')} from {topology}")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from calicotool.datastore.base import BatchResult, Change, Op
 from calicotool.errors import CalicotoolError
+from calicotool.wording import plural
 
 if TYPE_CHECKING:
     from calicotool.datastore.kubernetes import KubeStore
@@ -25,7 +26,8 @@ def _fail(exc: CalicotoolError, change: Change, phase: str, result: BatchResult)
     """`exc` re-worded to say which change failed, in which phase, and what had been written before it."""
     if result.applied:
         done = ", ".join(c.describe() for c in result.applied)
-        written = f"{len(result.applied)} change(s) were written: {done}"
+        count = len(result.applied)
+        written = f"{plural(count, 'change')} {'was' if count == 1 else 'were'} written: {done}"
     else:
         written = "nothing was written"
     try:

@@ -335,8 +335,10 @@ class KubeStore:
         body: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1"}
         if resource_version:
             body["preconditions"] = {"resourceVersion": resource_version}
+        if dry_run:  # in the body: a real API server takes DELETE options from the body, ignoring ?dryRun= then
+            body["dryRun"] = ["All"]
         try:
-            self.api.request("DELETE", ep.path(ns, self._backend_name(info, name, storage)), _dry(dry_run), body=body)
+            self.api.request("DELETE", ep.path(ns, self._backend_name(info, name, storage)), body=body)
         except NotFound:
             raise NotFound(f"{label} not found") from None
         except Conflict:

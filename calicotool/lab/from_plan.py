@@ -28,6 +28,7 @@ from calicotool.lab.topology import (
     underlay_address,
     validate_topology,
 )
+from calicotool.wording import plural
 
 if TYPE_CHECKING:
     from calicotool.bgp.planner import RouteReflectorPlan
@@ -65,8 +66,9 @@ def topology_from_graph(
             peers.append(LabPeer(ip[other], asn(other), rr, mesh, other))
         nodes.append(LabNode(name, ip[name], asn(name), (block_for(pool, i),), cid(name), tuple(peers)))
     notes = tuple(
-        f"left out {len(left)} {what}: {', '.join(left[:5])}"
-        for left, what in ((external, "external peer(s)"), (unmanaged, "unmanaged reflector(s) without planned sessions"))
+        f"left out {plural(len(left), what)}{why}: {', '.join(left[:5])}"
+        for left, what, why in ((external, "external peer", ""),
+                                (unmanaged, "unmanaged reflector", " without planned sessions"))
         if left
     )
     topo = LabTopology(tuple(nodes), pool, underlay, description or str(g.graph.get("name", "")), notes)
@@ -78,7 +80,8 @@ def topology_from_plan(plan: RouteReflectorPlan, **kwargs: Any) -> LabTopology:
     """The sessions a route-reflector plan creates, as a lab (reflector mesh + clients to their group)."""
     from calicotool.bgp.mesh import plan_graph
 
-    kwargs.setdefault("description", f"route-reflector plan: {len(plan.reflectors)} reflectors, {len(plan.groups)} group(s)")
+    kwargs.setdefault("description", f"route-reflector plan: {plural(len(plan.reflectors), 'reflector')}, "
+                                     f"{plural(len(plan.groups), 'group')}")
     return topology_from_graph(plan_graph(plan), **kwargs)
 
 

@@ -222,7 +222,8 @@ def wait_phase(report: LabReport) -> tuple[str, int, int]:
     up, expected = sum(n.sessions_up for n in running), sum(n.sessions_expected for n in running)
     learned, wanted = sum(n.blocks_learned for n in running), sum(n.blocks_expected for n in running)
     if not report.converged and up < expected:
-        return "waiting for sessions Established", up, expected
+        # The node checks see each session from both of its ends: count sessions, as `lab up` announces them.
+        return "waiting for sessions Established", up // 2, (expected + 1) // 2
     if not report.converged and learned < wanted:
         return "waiting for routes learned", learned, wanted
     return "nodes converged", sum(1 for n in running if n.converged), len(running)

@@ -104,23 +104,24 @@ def _net(value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
 
 
 def check_port(value: Any) -> str | None:
-    """None if `value` is a valid Calico port: number, 'a:b' range, or a named port."""
+    """None if `value` is a valid Calico port: number, 'a:b' range, or a named port. Numbers are 1-65535, as
+    Calico's validator (libcalico-go validatePort) and calicotool's rule sets require: port 0 is refused."""
     if isinstance(value, bool):
         return f"port {value!r} is not a number, range or name"
     if isinstance(value, int):
-        return None if 0 <= value <= 65535 else f"port {value} out of range 0-65535"
+        return None if 1 <= value <= 65535 else f"port {value} out of range 1-65535"
     text = str(value)
     if ":" in text:
         lo, _, hi = text.partition(":")
         if not (lo.isdigit() and hi.isdigit()):
             return f"port range {text!r} must be two numbers 'MIN:MAX'"
-        if int(lo) > 65535 or int(hi) > 65535:
-            return f"port range {text!r} out of range 0-65535"
+        if not (1 <= int(lo) <= 65535 and 1 <= int(hi) <= 65535):
+            return f"port range {text!r} out of range 1-65535"
         if int(lo) > int(hi):
             return f"port range {text!r} is reversed"
         return None
     if text.isdigit():
-        return None if int(text) <= 65535 else f"port {text} out of range 0-65535"
+        return None if 1 <= int(text) <= 65535 else f"port {text} out of range 1-65535"
     if len(text) > 15 or not PORT_NAME.match(text):
         return f"port {text!r} is not a number, range or valid port name"
     return None

@@ -100,7 +100,7 @@ def test_new_group_skips_cluster_id_of_unmanaged_reflector() -> None:
         (PlanOptions(min_per_zone=5, max_per_zone=2), "min (5) is larger than max (2)"),
         (PlanOptions(k=0), "k must be >= 1"),
         (PlanOptions(budget=1), "budget"),
-        (PlanOptions(k=20), "k=20 reflectors per client, but only 12 node(s)"),
+        (PlanOptions(k=20), "k=20 reflectors per client, but only 12 nodes"),
     ],
 )
 def test_bad_options_are_input_errors(opts: PlanOptions, message: str) -> None:

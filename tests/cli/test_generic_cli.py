@@ -103,6 +103,7 @@ def test_malformed_yaml_located(cli: CliRunner, tmp_path: Path) -> None:
 
 
 def test_datastore_check_and_version(cli: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "cluster").mkdir()
     res = cli("datastore", "check", "-o", "json")
     assert res.exit_code == 0
     data = json.loads(res.stdout)
@@ -116,3 +117,29 @@ def test_help_lists_groups(cli: CliRunner) -> None:
     assert res.exit_code == 0
     for group in ("policy", "rr", "host", "lab", "datastore", "get", "apply", "diff"):
         assert group in res.stdout
+
+
+def test_datastore_check_fails_on_a_missing_directory(cli: CliRunner, tmp_path: Path) -> None:
+    """A mistyped dir: path is an unreachable datastore (exit 3), like an etcd nobody answers at; one line."""
+    res = cli("--datastore", f"dir:{tmp_path / 'clsuter'}", "datastore", "check")
+    assert res.exit_code == 3 and res.stdout == ""
+    assert res.stderr.splitlines() == [f"datastore error: datastore dir:{tmp_path / 'clsuter'} does not exist (a "
+                                       "mistyped path? `calicotool apply` creates it on its first write)"]
+    assert not (tmp_path / "clsuter").exists()  # checking creates nothing
+    assert cli("apply", "-f", str(manifests(tmp_path))).exit_code == 0  # the first write creates the default dir
+    assert cli("datastore", "check").exit_code == 0
+
+
+def test_delete_options_have_help(cli: CliRunner) -> None:
+    text = cli("delete", "--help").stdout
+    assert "Namespace (namespaced kinds)." in text and "Exit 0 when the object does not exist" in text
+    assert "<bool>" not in text
+
+
+def test_delete_ignore_not_found(cli: CliRunner, tmp_path: Path) -> None:
+    assert cli("apply", "-f", str(manifests(tmp_path))).exit_code == 0
+    assert cli("delete", "gnp", "nope").exit_code == 3
+    quiet = cli("delete", "gnp", "nope", "--ignore-not-found")
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")  # nothing deleted: nothing said
+    gone = cli("delete", "gnp", "allow-dns")
+    assert gone.exit_code == 0 and gone.stderr == "GlobalNetworkPolicy/allow-dns deleted\n"

@@ -115,7 +115,7 @@ def _node(name: str, up: int, expected: int, learned: int, wanted: int, running:
 
 def test_wait_phase_sessions_then_routes_then_converged() -> None:
     report = LabReport((_node("a", 1, 2, 0, 2), _node("b", 2, 2, 1, 2), _node("c", 0, 2, 0, 2, running=False)))
-    assert wait_phase(report) == ("waiting for sessions Established", 3, 4)
+    assert wait_phase(report) == ("waiting for sessions Established", 1, 2)  # 3 of 4 ends: 1 of 2 sessions
     report = LabReport((_node("a", 2, 2, 1, 2), _node("b", 2, 2, 2, 2)))
     assert wait_phase(report) == ("waiting for routes learned", 3, 4)
     report = LabReport((_node("a", 2, 2, 2, 2), _node("b", 2, 2, 2, 2)))
@@ -180,7 +180,7 @@ def test_apply_stdout_identical_progress_on_stderr(cli: CliRunner, tmp_path: Pat
     assert off.stdout == fast.stdout == shown.stdout
     assert off.stderr == fast.stderr == ""  # disabled, and fast work stays silent
     assert shown.stderr.splitlines() == [
-        "apply: reading current state (1 kinds) and planning 40 objects",
+        "apply: reading current state (1 kind) and planning 40 objects",
         "apply: writing changes 0/40",
         "apply: writing changes 40/40",
     ]

@@ -15,6 +15,7 @@ import pytest
 
 from calicotool.datastore.kubernetes import KubeStore
 from tests.fakekube import FakeKubeServer
+from tests.fixtures.kubeapi import KubeCluster
 
 
 class KubeStoreFactory:
@@ -61,3 +62,41 @@ def kube_store_factory(tmp_path: Path) -> Iterator[Callable[..., KubeStore]]:
 @pytest.fixture
 def kube_v1_store_factory(tmp_path: Path) -> Iterator[Callable[..., KubeStore]]:
     yield from _factory(tmp_path, "v1")
+
+
+# -- the real kube-apiserver (tests/fixtures/kubeapi.py), in each Calico install mode ----------------------------
+CONTRACT_NAMESPACES = ("prod", "dev")
+
+
+def _real_factory(cluster: KubeCluster) -> Iterator[Callable[..., KubeStore]]:
+    for ns in CONTRACT_NAMESPACES:
+        cluster.ensure_namespace(ns)
+    stores: list[KubeStore] = []
+
+    def make(**overrides: Any) -> KubeStore:
+        store = KubeStore.from_spec(None, cluster.environ())
+        for key, value in overrides.items():
+            setattr(store, key, value)
+        stores.append(store)
+        return store
+
+    try:
+        yield make
+    finally:
+        for store in stores:
+            store.close()
+
+
+@pytest.fixture
+def kube_real_v1_store_factory(kube_v1: KubeCluster) -> Iterator[Callable[..., KubeStore]]:
+    yield from _real_factory(kube_v1)
+
+
+@pytest.fixture
+def kube_real_v3_store_factory(kube_v3: KubeCluster) -> Iterator[Callable[..., KubeStore]]:
+    yield from _real_factory(kube_v3)
+
+
+@pytest.fixture
+def kube_real_v3_admission_store_factory(kube_v3_admission: KubeCluster) -> Iterator[Callable[..., KubeStore]]:
+    yield from _real_factory(kube_v3_admission)

@@ -16,7 +16,13 @@ try:
 except ImportError:  # pragma: no cover - the fixture module is part of the tree; this only eases bisecting
     pass
 try:
-    from tests.datastore.backend_kube import kube_store_factory, kube_v1_store_factory  # noqa: F401 - fixtures
+    from tests.datastore.backend_kube import (  # noqa: F401 - fixtures
+        kube_real_v1_store_factory,
+        kube_real_v3_admission_store_factory,
+        kube_real_v3_store_factory,
+        kube_store_factory,
+        kube_v1_store_factory,
+    )
 except ImportError:  # pragma: no cover
     pass
 
@@ -29,7 +35,8 @@ def dir_store_factory(tmp_path: Path) -> StoreFactory:
     return lambda: DirectoryStore(root)
 
 
-@pytest.fixture(params=["dir", "etcd", "kube", "kube_v1"])
+# kube/kube_v1: the in-process fake (faults on demand); kube_real_*: a real kube-apiserver with Calico's CRDs.
+@pytest.fixture(params=["dir", "etcd", "kube", "kube_v1", "kube_real_v1", "kube_real_v3", "kube_real_v3_admission"])
 def store_factory(request: pytest.FixtureRequest) -> StoreFactory:
     factory: StoreFactory = request.getfixturevalue(f"{request.param}_store_factory")
     return factory

@@ -143,14 +143,16 @@ def test_cli_explain_evaluates_them_from_the_kubernetes_datastore(kube_store_fac
     assert "dev/knp.default.other" in out
 
 
-def test_explain_from_etcd_notes_that_kubernetes_policies_are_not_there(etcd_store_factory: Any) -> None:
+def test_explain_from_etcd_reads_calico_policies_without_a_warning(etcd_store_factory: Any) -> None:
+    """On etcd, kube-controllers keeps each Kubernetes NetworkPolicy as a Calico one (knp.default.*): nothing is
+    missing, so there is nothing to warn about."""
     from calicotool.policy.eval_source import from_store
 
     store = etcd_store_factory()
     store.create(Resource.new("NetworkPolicy", "db", {"selector": "app == 'db'"}, namespace="prod"))
     source = from_store(store)
     assert [p.qualified_name for p in source.policy_set.policies] == ["prod/db"]
-    assert any("KubernetesNetworkPolicy: not read" in w and "etcd" in w for w in source.policy_set.warnings)
+    assert source.policy_set.warnings == []
 
 
 def test_explain_uses_namespace_labels_from_the_cluster(kube_store_factory: KubeStoreFactory) -> None:

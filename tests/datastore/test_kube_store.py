@@ -278,7 +278,7 @@ def test_apply_batch_failing_while_writing_reports_what_was_written(kube_store_f
     partial = info.value.partial  # type: ignore[attr-defined]
     assert partial.atomic is False and partial.applied == [changes[0], changes[2]]
     assert "create GlobalNetworkPolicy/one failed" in str(info.value)
-    assert "2 change(s) were written: create Tier/t1, create GlobalNetworkPolicy/two" in str(info.value)
+    assert "2 changes were written: create Tier/t1, create GlobalNetworkPolicy/two" in str(info.value)
     assert sorted(r.name for r in store.list("GlobalNetworkPolicy")) == ["two"]
     ok = store.apply_batch([Change(Op.CREATE, _gnp("one"))])  # a re-run of what is missing converges
     assert ok.atomic is False and len(ok.applied) == 1

@@ -95,7 +95,10 @@ class KubeHandler(BaseHTTPRequestHandler):
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             if method == "GET" and route.name is None and query.get("watch") in ("1", "true"):
                 return self._watch(route, query)
-            if method != "GET" and query.get("dryRun") == "All":
+            dry = query.get("dryRun") == "All"
+            if method == "DELETE" and isinstance(body, dict) and body.get("kind") == "DeleteOptions":
+                dry = "All" in (body.get("dryRun") or [])  # as a real server: a DeleteOptions body wins over ?dryRun
+            if method != "GET" and dry:
                 with srv.state.dry_run():
                     code, doc = self._verb(method, route, query, body)
             else:
