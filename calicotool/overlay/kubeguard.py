@@ -64,7 +64,14 @@ def controller_report(store: Any, node: Resource) -> list[str]:
         auto = (((kcc.spec.get("controllers") or {}).get("node") or {}).get("hostEndpoint") or {}).get("autoCreate")
     except NotFound:
         auto = None
-    if auto == "Enabled":
+    except Unavailable as exc:
+        if http_status(exc) not in (401, 403):
+            raise
+        auto = "unknown"
+    if auto == "unknown":
+        lines.append("calico-kube-controllers auto host endpoints: cannot tell (not allowed to read "
+                     "KubeControllersConfiguration default)")
+    elif auto == "Enabled":
         lines.append(f"calico-kube-controllers auto host endpoints: creates HostEndpoint {node.name}-auto-hep "
                      f"(interfaceName '*') beside calicotool's {node.name}")
     raw = node.to_dict()
