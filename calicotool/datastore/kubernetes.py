@@ -257,6 +257,10 @@ class KubeStore:
             if namespace and "namespaces" in exc.message:
                 raise NotFound(f"cannot create {label}: namespace {namespace!r} does not exist") from None
             raise
+        if info.name == "KubernetesNode" and resource.status and not dry_run:
+            # An API server ignores status on create (it is a subresource): write it the way a kubelet does.
+            created["status"] = resource.status
+            created = self.api.request("PUT", ep.path(None, resource.name) + "/status", body=created)
         return self._decode(created, info, storage)
 
     def update(self, resource: Resource, *, dry_run: bool = False) -> Resource:
