@@ -5,10 +5,12 @@
 
 Part 1 prints verdicts per second with the selector index and with a naive scan of every policy (the naive scan
 runs on a sample of the flows in --full mode, it is slow by design), and checks both give the same verdicts.
-Part 2 writes a Calico policy set + pod and namespace lists, asks NCA (`nca --connectivity ... -o
-txt_no_fw_rules`, run as a subprocess) for the connectivity map, asks our evaluator the same question for every
-pod pair and probe port, and reports the speed ratio and every verdict difference. If NCA is missing or fails,
-Part 2 says why.
+Part 2 (150 pods, 150 policies with --full) computes calicotool's all-port matrix (every ordered pod pair, every
+TCP and UDP port, through endpoint classes), checks it against the pairwise evaluator at one port per atom of each
+pair (which covers every port), then asks NCA (`nca --connectivity ... -o txt_no_fw_rules`, a subprocess) for its
+connectivity map of the same policy set and compares wall times and port ranges. If NCA is missing or fails,
+Part 2 says why and times the old path (every pair x 20 probe ports) for a ratio instead (--probe-path: always).
+Part 3 (2,000 pods, 1,000 policies with --full) prints the cluster matrix's time, peak memory and class count.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +32,14 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from calicotool.evaluate.evaluator import PolicySet
+from calicotool.evaluate.matrix import port_matrix
+from calicotool.evaluate.model import Flow
+from calicotool.evaluate.portset import MAX_PORT, Ranges, format_ranges, intersect, merge
+from calicotool.evaluate.symbolic import probe_ports
 from calicotool.model.resource import Resource
-from calicotool.policy.endpoint import Endpoint, EndpointKind
-from calicotool.policy.eval_model import Flow
-from calicotool.policy.evaluator import PolicySet
+from calicotool.policy.endpoint import Endpoint, EndpointKind, NamedPort
+from calicotool.selector import parse as selector_parse
 
 TCP, UDP = 6, 17
 PORTS = [80, 443, 5432, 6379, 8080, 9090, 53, 3306]
@@ -212,24 +220,22 @@ def parse_connections(text: str) -> tuple[dict[tuple[str, str], list[tuple[set[s
     return out, unparsed
 
 
-def nca_allows(conns: list[tuple[set[str] | None, list[tuple[int, int]] | None]], proto: str, port: int) -> bool:
+def nca_ranges(conns: list[tuple[set[str] | None, list[tuple[int, int]] | None]], proto: str) -> Ranges:
+    """NCA's allowed destination ports of one protocol for one pod pair, as merged ranges."""
+    out: list[tuple[int, int]] = []
     for protos, ranges in conns:
-        if protos is not None and proto not in protos:
-            continue
-        if ranges is None or any(lo <= port <= hi for lo, hi in ranges):
-            return True
-    return False
+        if protos is None or proto in protos:
+            out.extend(ranges if ranges is not None else [(0, MAX_PORT)])
+    return merge(out)
 
 
-def part2(args: argparse.Namespace) -> None:
-    print(f"== Part 2: network-config-analyzer on {args.nca_pods} pods, {args.nca_policies} policies")
+def run_nca(args: argparse.Namespace, ns_docs: list[dict[str, Any]], pods: list[dict[str, Any]],
+            policies: list[dict[str, Any]]) -> tuple[float, str] | str:
+    """(wall seconds, stdout) of NCA's connectivity map, or why it did not run."""
     nca = shutil.which("nca")
     if nca is None:
-        print("NCA not run: the `nca` command is not installed (pip install network-config-analyzer into the "
-              "environment, not into pyproject)")
-        return
-    rng = random.Random(args.seed + 1)
-    ns_docs, pods, policies = nca_policy_set(args.nca_pods, args.nca_policies, rng)
+        return ("the `nca` command is not installed (pip install network-config-analyzer into the environment, "
+                "not into pyproject)")
     with tempfile.TemporaryDirectory(prefix="bench-nca-") as tmp:
         d = Path(tmp)
         (d / "ns.yaml").write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "NamespaceList", "items": ns_docs}))
@@ -241,48 +247,180 @@ def part2(args: argparse.Namespace) -> None:
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.nca_timeout)
         except subprocess.TimeoutExpired:
-            print(f"NCA not compared: it did not finish within {args.nca_timeout} s")
-            return
-        nca_wall = time.perf_counter() - start
-        if proc.returncode not in (0, 1) or "=>" not in proc.stdout:
-            print(f"NCA failed (exit {proc.returncode}): {(proc.stderr or proc.stdout).strip()[-500:]}")
-            return
-    reported = re.search(r"Total run time:\s*([\d.]+)", proc.stdout + proc.stderr)
-    conns, unparsed = parse_connections(proc.stdout)
-    # our side: the same resources, every ordered pod pair (NCA always allows a pod to itself), every probe port
-    resources = [Resource.from_dict(p) for p in policies]
+            return f"it did not finish within {args.nca_timeout} s"
+        wall = time.perf_counter() - start
+    if proc.returncode not in (0, 1) or "=>" not in proc.stdout:
+        return f"it failed (exit {proc.returncode}): {(proc.stderr or proc.stdout).strip()[-500:]}"
+    return wall, proc.stdout
+
+
+def pod_endpoints(ns_docs: list[dict[str, Any]], pods: list[dict[str, Any]]) -> list[Endpoint]:
     ns_labels = {d["metadata"]["name"]: d["metadata"]["labels"] for d in ns_docs}
-    eps = [Endpoint(EndpointKind.POD, p["metadata"]["name"], ips=(p["status"]["podIP"],),
-                    namespace=p["metadata"]["namespace"], labels=p["metadata"]["labels"],
-                    namespace_labels=ns_labels[p["metadata"]["namespace"]]) for p in pods]
-    probes = sorted({(proto, port) for proto in ("TCP", "UDP") for port in PORTS + [8050, 12345]})
+    return [Endpoint(EndpointKind.POD, p["metadata"]["name"], ips=(p["status"]["podIP"],),
+                     namespace=p["metadata"]["namespace"], labels=p["metadata"]["labels"],
+                     namespace_labels=ns_labels[p["metadata"]["namespace"]]) for p in pods]
+
+
+def part2(args: argparse.Namespace) -> None:
+    print(f"== Part 2: the whole connectivity map, every TCP/UDP port, {args.nca_pods} pods, {args.nca_policies} "
+          f"policies: calicotool's class matrix vs network-config-analyzer")
+    rng = random.Random(args.seed + 1)
+    ns_docs, pods, policies = nca_policy_set(args.nca_pods, args.nca_policies, rng)
+    resources = [Resource.from_dict(p) for p in policies]
+    eps = pod_endpoints(ns_docs, pods)
+    keys = [f"{ep.namespace}/{ep.name}" for ep in eps]
+    # ours, timed end to end (median of 3, cold selector cache): compile, classes, class matrix, every pod pair
+    times = []
+    for _ in range(3):
+        selector_parse.cache_clear()  # each run parses its selectors afresh, as one CLI call would
+        start = time.perf_counter()
+        ps = PolicySet(resources)
+        matrix = port_matrix(ps, eps, (TCP, UDP))
+        ours = {(keys[i], keys[j]): matrix.ports(i, j) for i in range(len(eps)) for j in range(len(eps)) if i != j}
+        times.append(time.perf_counter() - start)
+    our_time = sorted(times)[1]
+    print(f"calicotool all-port matrix: {our_time:.3f} s (median of 3; {min(times):.3f}-{max(times):.3f}) for "
+          f"{len(ours):,} pod pairs x all TCP/UDP ports ({len(matrix.classes)} endpoint classes)")
+    # the same answer, checked against the pairwise evaluator at one port per atom of each pair (= every port)
     start = time.perf_counter()
-    first = PolicySet(resources).evaluate(Flow(eps[0], eps[1], TCP, PORTS[0]))
-    first_answer = time.perf_counter() - start
-    start = time.perf_counter()
-    ps = PolicySet(resources)
-    ours: dict[tuple[str, str, str, int], bool] = {}
-    for s in eps:
-        for t in eps:
-            if s is t:
+    checked = pairwise_diffs = 0
+    for i, s in enumerate(eps):
+        for j, t in enumerate(eps):
+            if i == j:
                 continue
-            for proto, port in probes:
-                ours[(f"{s.namespace}/{s.name}", f"{t.namespace}/{t.name}", proto, port)] = ps.evaluate(
-                    Flow(s, t, TCP if proto == "TCP" else UDP, port)).allowed
-    our_time = time.perf_counter() - start
-    diffs = [(k, v) for k, v in ours.items() if nca_allows(conns.get((k[0], k[1]), []), k[2], k[3]) != v]
+            got = ours[(keys[i], keys[j])]
+            for proto in (TCP, UDP):
+                for port in probe_ports(ps, s, t, proto):
+                    checked += 1
+                    if ps.evaluate(Flow(s, t, proto, port)).allowed != got.allows(proto, port):
+                        pairwise_diffs += 1
+    print(f"vs the pairwise evaluator (explain): {pairwise_diffs} verdict differences on all ports "
+          f"({checked:,} pairwise verdicts, one per port atom, {time.perf_counter() - start:.1f} s)")
+    if args.probe_path:
+        probe_path(ps, eps, our_time)
+    if args.no_nca:
+        print("NCA not run (--no-nca)")
+        return
+    nca = run_nca(args, ns_docs, pods, policies)
+    if isinstance(nca, str):
+        print(f"NCA not run: {nca}")
+        if not args.probe_path:
+            probe_path(ps, eps, our_time)
+        return
+    nca_wall, text = nca
+    reported = re.search(r"Total run time:\s*([\d.]+)", text)
+    conns, unparsed = parse_connections(text)
+    pair_diffs = port_diffs = 0
+    examples: list[str] = []
+    for (src, dst), mine in ours.items():
+        for proto, name in ((TCP, "TCP"), (UDP, "UDP")):
+            theirs, have = nca_ranges(conns.get((src, dst), []), name), mine.ranges(proto)
+            if theirs != have:
+                pair_diffs += 1
+                both = sum(hi - lo + 1 for lo, hi in intersect(theirs, have))
+                port_diffs += sum(hi - lo + 1 for lo, hi in (*theirs, *have)) - 2 * both
+                if len(examples) < 5:
+                    examples.append(f"  {src} -> {dst} {name}: calicotool {format_ranges(have) or '-'}, "
+                                    f"NCA {format_ranges(theirs) or '-'}")
     print(f"NCA connectivity map      : {nca_wall:.2f} s wall (its own 'Total run time': "
           f"{reported[1] + ' s' if reported else 'not printed'}), {len(conns):,} pod pairs with connections")
-    print(f"calicotool, {len(ours):,} verdicts: {our_time:.2f} s in-process ({len(ours) / our_time:,.0f} verdicts/s) "
-          f"for {len(eps) * (len(eps) - 1):,} pairs x {len(probes)} probe ports")
-    print(f"speed ratio (NCA wall / calicotool) : {nca_wall / our_time:.1f}x  (NCA answers all ports symbolically; we "
-          f"answer {len(probes)} probe ports per pair; NCA wall includes its interpreter start-up)")
-    print(f"one question (compile + evaluate {first.flow.describe()}): calicotool {first_answer * 1000:.1f} ms; "
-          f"NCA has no per-flow query, it computes the whole map ({nca_wall:.2f} s)")
-    print(f"verdict differences: {len(diffs)} of {len(ours):,}; NCA lines not parsed: {unparsed}")
-    for (src, dst, proto, port), mine in diffs[:10]:
-        print(f"  {src} -> {dst} {port}/{proto}: calicotool {'allow' if mine else 'deny'}, "
-              f"NCA {'deny' if mine else 'allow'}")
+    print(f"speed ratio (NCA wall / calicotool all-port matrix): {nca_wall / our_time:.1f}x")
+    print(f"vs NCA: {pair_diffs} (pair, protocol) differences, {port_diffs} differing ports over "
+          f"{len(ours) * 2 * 65536:,} (pair, protocol, port) verdicts; NCA lines not parsed: {unparsed}")
+    for line in examples:
+        print(line)
+
+
+def probe_path(ps: PolicySet, eps: list[Endpoint], our_time: float) -> None:
+    """The old way: one pairwise evaluation per pod pair and probe port (20 ports), for the ratio."""
+    probes = sorted({(proto, port) for proto in (TCP, UDP) for port in PORTS + [8050, 12345]})
+    start = time.perf_counter()
+    n = 0
+    for s in eps:
+        for t in eps:
+            if s is not t:
+                for proto, port in probes:
+                    ps.evaluate(Flow(s, t, proto, port))
+                    n += 1
+    old = time.perf_counter() - start
+    print(f"old probe-port path       : {old:.2f} s for {n:,} verdicts ({len(probes)} probe ports per pair); "
+          f"all-port class matrix is {old / our_time:.1f}x faster and answers every port")
+
+
+# -- part 3: a cluster-sized matrix ----------------------------------------------------------------------------
+def cluster(n_pods: int, n_policies: int, rng: random.Random) -> tuple[list[Resource], list[Endpoint]]:
+    """Deployments of 1-6 replicas in 40 namespaces (pod-template-hash and pod-name labels no selector reads),
+    named ports; policies with ingress and egress, namespace selectors, port ranges, named ports, Deny and Pass
+    rules, a security tier and a platform tier that passes by default."""
+    nss = [f"team{i}" for i in range(40)]
+    eps: list[Endpoint] = []
+    apps: list[tuple[str, str]] = []
+    while len(eps) < n_pods:
+        ns, app, tier = rng.choice(nss), f"svc{len(apps)}", rng.choice(["web", "api", "db"])
+        apps.append((ns, app))
+        named = (NamedPort("http", rng.choice([80, 8080])), NamedPort("metrics", 9100 + len(apps) % 3))
+        for r in range(min(rng.randint(1, 6), n_pods - len(eps))):
+            n = len(eps)
+            eps.append(Endpoint(EndpointKind.POD, f"{app}-{r}", ips=(f"10.{n // 65025}.{n // 255 % 255}.{n % 255 + 1}",),
+                                namespace=ns, labels={"app": app, "tier": tier, "pod-template-hash": f"h{len(apps)}",
+                                                      "pod-name": f"{app}-{r}"},
+                                namespace_labels={"team": ns, "env": "prod" if ns < "team20" else "dev"},
+                                ports=named))
+    res = [Resource.new("Tier", "security", {"order": 100}),
+           Resource.new("Tier", "platform", {"order": 200, "defaultAction": "Pass"})]
+    for i in range(n_policies):
+        ns, app = rng.choice(apps)
+        ingress: list[dict[str, Any]] = []
+        for _ in range(rng.randint(1, 4)):
+            peer_ns, peer = rng.choice(apps)
+            src: dict[str, Any] = {"selector": f"app == '{peer}'"}
+            if peer_ns != ns:
+                src["namespaceSelector"] = f"team == '{peer_ns}'"
+            ports: list[Any] = rng.choice([[rng.choice(PORTS)], ["http"], ["8000:8100"], ["metrics", 443]])
+            ingress.append({"action": rng.choice(["Allow"] * 4 + ["Deny"]), "protocol": rng.choice(["TCP", "UDP"]),
+                            "source": src, "destination": {"ports": ports}})
+        egress = [{"action": "Allow", "protocol": "UDP", "destination": {"ports": [53]}},
+                  {"action": "Allow", "protocol": "TCP", "destination": {"namespaceSelector": "env == 'prod'"}}]
+        spec: dict[str, Any] = {"selector": f"app == '{app}'", "order": rng.randrange(1, 100), "ingress": ingress}
+        if i % 10 == 0:
+            spec.update({"tier": "security", "selector": f"tier == '{rng.choice(['web', 'api', 'db'])}'",
+                         "ingress": [{"action": "Deny", "source": {"nets": ["10.7.0.0/16"]}}, {"action": "Pass"}]})
+            res.append(Resource.new("GlobalNetworkPolicy", f"security.g{i}", spec))
+        elif i % 10 == 1:
+            spec.update({"tier": "platform", "namespaceSelector": "env == 'dev'", "selector": "all()",
+                         "types": ["Egress"], "egress": egress, "ingress": []})
+            res.append(Resource.new("GlobalNetworkPolicy", f"platform.g{i}", spec))
+        else:
+            res.append(Resource.new("NetworkPolicy", f"p{i}", spec, namespace=ns))
+    return res, eps
+
+
+def part3(args: argparse.Namespace) -> None:
+    print(f"== Part 3: cluster matrix, {args.cluster_pods:,} pods, {args.cluster_policies:,} policies, every TCP/UDP "
+          f"port")
+    resources, eps = cluster(args.cluster_pods, args.cluster_policies, random.Random(args.seed + 2))
+    start = time.perf_counter()
+    ps = PolicySet(resources)
+    matrix = port_matrix(ps, eps, (TCP, UDP))
+    k = len(matrix.classes)
+    sizes = [len(c.members) for c in matrix.classes]
+    allowed_pairs = allowed_classes = 0
+    for s in range(k):
+        for t in range(k):
+            if matrix.answer.ports(s, t):
+                allowed_classes += 1
+                allowed_pairs += sizes[s] * sizes[t]
+    elapsed = time.perf_counter() - start
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tracemalloc.start()
+    port_matrix(PolicySet(resources), eps, (TCP, UDP))
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    print(f"classes: {k:,} for {len(eps):,} pods; class pairs: {k * k:,} ({allowed_classes:,} with an allowed port); "
+          f"pod pairs with an allowed port: {allowed_pairs:,} of {len(eps) ** 2:,}")
+    print(f"time: {elapsed:.2f} s (compile, classes, class matrix, every class pair's port set)")
+    print(f"peak memory: {peak:.0f} MiB allocated by the matrix (tracemalloc, second run); process peak RSS "
+          f"{rss_mb:.0f} MiB")
 
 
 def main() -> None:
@@ -296,6 +434,10 @@ def main() -> None:
     p.add_argument("--nca-policies", type=int)
     p.add_argument("--nca-timeout", type=float, default=600)
     p.add_argument("--no-nca", action="store_true")
+    p.add_argument("--probe-path", action="store_true", help="also time the old pairs x probe ports path")
+    p.add_argument("--cluster-pods", type=int)
+    p.add_argument("--cluster-policies", type=int)
+    p.add_argument("--skip", default="", help="comma-separated parts to skip: 1,2,3")
     p.add_argument("--seed", type=int, default=7)
     args = p.parse_args()
     args.policies = args.policies or (1000 if args.full else 200)
@@ -303,9 +445,15 @@ def main() -> None:
     args.naive_sample = args.naive_sample or (10_000 if args.full else args.flows)
     args.nca_pods = args.nca_pods or (150 if args.full else 45)
     args.nca_policies = args.nca_policies or (150 if args.full else 40)
-    part1(args)
-    if not args.no_nca:
+    args.cluster_pods = args.cluster_pods or (2000 if args.full else 300)
+    args.cluster_policies = args.cluster_policies or (1000 if args.full else 150)
+    skip = set(args.skip.split(","))
+    if "1" not in skip:
+        part1(args)
+    if "2" not in skip:
         part2(args)
+    if "3" not in skip:
+        part3(args)
 
 
 if __name__ == "__main__":

@@ -21,12 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from calicotool.bgp.churn import planned_sessions
 from calicotool.bgp.eligibility import EligibilityRules, is_eligible
 from calicotool.bgp.layout import applied_state
 from calicotool.bgp.mesh import plan_graph
 from calicotool.bgp.options import PlanOptions
 from calicotool.bgp.planner import plan_route_reflectors
-from calicotool.bgp.sessions import Session, full_mesh_sessions, pair, planned_sessions
+from calicotool.bgp.sessions import Session, full_mesh_sessions, pair
 from calicotool.bgp.state import ClusterState
 from calicotool.bgp.synthetic import apply_event, generate_cluster, random_events
 from calicotool.bgp.tolerance import tolerance

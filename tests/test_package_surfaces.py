@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-PACKAGES = ["calicotool.policy", "calicotool.bgp", "calicotool.lab", "calicotool.model", "calicotool.datastore",
-            "calicotool.selector"]
+PACKAGES = ["calicotool.policy", "calicotool.evaluate", "calicotool.bgp", "calicotool.lab", "calicotool.model",
+            "calicotool.datastore", "calicotool.selector"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)
@@ -23,7 +23,7 @@ def test_every_exported_name_resolves(package: str) -> None:
 
 
 def test_package_imports_load_no_heavy_dependencies() -> None:
-    code = ("import sys, calicotool.policy, calicotool.bgp, calicotool.lab; "
+    code = ("import sys, calicotool.policy, calicotool.evaluate, calicotool.bgp, calicotool.lab; "
             "print(sorted(m for m in ('jinja2', 'jsonschema', 'networkx', 'pyroute2') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -14,6 +14,7 @@ import itertools
 import networkx as nx
 
 from calicotool.bgp.planner import RouteReflectorPlan
+from calicotool.bgp.sessions import external_sessions, layout_sessions, mesh_members
 from calicotool.bgp.state import BgpNode, ClusterState
 from calicotool.errors import InputError
 
@@ -62,8 +63,6 @@ def current_graph(state: ClusterState, limit: int = FULL_MESH_GRAPH_LIMIT) -> nx
         role = "reflector" if n.cluster_id else ("client" if n.client_groups else "mesh")
         group = (n.reflector_groups or n.client_groups or ("",))[0]
         _add_node(g, n, state, role, n.cluster_id or None, group)
-    from calicotool.bgp.sessions import layout_sessions, mesh_members
-
     for a, b in layout_sessions(speakers):
         kind = "rr-mesh" if g.nodes[a]["role"] == g.nodes[b]["role"] == "reflector" else "client"
         g.add_edge(a, b, kind=kind)
@@ -94,8 +93,6 @@ def _add_external(g: nx.Graph, state: ClusterState) -> None:
     """Unmanaged BGPPeers: node-to-node peers (by selector or node name) and peers at an IP (ToR routers)."""
     if not state.external_peers:
         return
-    from calicotool.bgp.sessions import external_sessions
-
     names = [n for n in g.nodes if g.nodes[n]["role"] != "external"]
     as_of = {f"peer:{p.peer_ip}": p.as_number for p in state.external_peers if p.peer_ip}
     for a, b in sorted(external_sessions(state, names)):

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from calicotool.bgp.churn import planned_sessions
 from calicotool.bgp.layout import NodeLayout, current_layout
 from calicotool.bgp.mesh import plan_graph
 from calicotool.bgp.propagation import check_propagation
@@ -28,7 +29,7 @@ from calicotool.bgp.reconcile import (
     reconcile_once,
 )
 from calicotool.bgp.resources import PEER_PREFIX, with_node_layout
-from calicotool.bgp.sessions import pair, planned_sessions
+from calicotool.bgp.sessions import pair
 from calicotool.bgp.state import BgpNode
 from calicotool.bgp.status import STATUS_PREFIX, SessionCheck, SessionProgress, check_sessions, wait_established
 from calicotool.datastore.base import Change, Op, Store

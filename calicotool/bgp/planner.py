@@ -15,6 +15,7 @@ from calicotool.bgp.assign import ReflectorGroup, assign_clients, build_groups
 from calicotool.bgp.eligibility import may_stay, promotion_blockers, retention_blockers
 from calicotool.bgp.options import PlanOptions, group_index
 from calicotool.bgp.selection import ZoneTarget, choose_zone_reflectors, zone_targets
+from calicotool.bgp.sessions import external_sessions
 from calicotool.bgp.state import BgpNode, ClusterState
 from calicotool.errors import InputError
 from calicotool.wording import labelled, plural
@@ -199,8 +200,6 @@ def _unmanaged_warnings(state: ClusterState, left_out: dict[str, str], reflector
     hand_made = sorted(n for n, why in left_out.items() if why.startswith("unmanaged"))
     if not hand_made:
         return []
-    from calicotool.bgp.sessions import external_sessions
-
     peers: dict[str, set[str]] = {n: set() for n in hand_made}
     for a, b in external_sessions(state):
         for x, y in ((a, b), (b, a)):

@@ -2,12 +2,15 @@
 
 One run under `store.lock("rr-reconcile")`:
 1. read the cluster, plan, compute changes (make/break);
-2. make: create peers / status objects, add labels and cluster IDs (at most `max_changes` writes);
+2. make: create peers / status objects, add labels and cluster IDs, remove nothing (at most `max_changes`
+   writes; a demoted reflector keeps reflecting for its group, see `layout.make_layout`);
 3. wait until CalicoNodeStatus shows every new session Established, and every planned session of a node about
-   to lose one (or the timeout: then stop, nothing is removed, the next run resumes);
+   to lose one or whose cluster ID changed (or the timeout: then stop, nothing is removed, the next run
+   resumes);
 4. break: re-read (fresh resourceVersions) and remove what the plan no longer wants (old labels, demoted cluster
    IDs, obsolete BGPPeers), within what is left of `max_changes`.
-A run against a cluster that already matches its plan writes nothing.
+A run against a cluster that already matches its plan writes nothing. The invariant the two phases keep (no
+client below min(before, after) reflector sessions) is `handover`; a plan that would break it is reported.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from calicotool.bgp.churn import planned_sessions
 from calicotool.bgp.inputs import Snapshot, read_snapshot
+from calicotool.bgp.layout import plan_handover, restarted_reflectors
 from calicotool.bgp.options import PlanOptions
 from calicotool.bgp.planner import RouteReflectorPlan, plan_route_reflectors
 from calicotool.bgp.resources import ChangeSet, plan_changes
-from calicotool.bgp.sessions import Session, current_sessions, planned_sessions
+from calicotool.bgp.sessions import Session, current_sessions
 from calicotool.bgp.state import DEFAULT_RACK_LABEL, DEFAULT_ZONE_LABEL
 from calicotool.bgp.status import SessionCheck, SessionProgress, wait_established
 from calicotool.datastore.base import Change, Store
@@ -100,6 +105,9 @@ def reconcile_once(
     with store.lock(LOCK_NAME, cfg.lock_ttl_seconds, cfg.lock_wait_seconds):
         snap, plan, changes = read_and_plan(store, cfg, now)
         result = ReconcileResult(plan, changes, dry_run=cfg.dry_run, warnings=snap.warnings + plan.warnings)
+        result.warnings.extend(
+            f"make-before-break does not hold: {v}" for v in plan_handover(plan).violations()[:5]
+        )
         if snap.state.mesh_enabled:
             result.warnings.append(
                 "the node-to-node mesh is still on (reconcile never changes it): once the reflectors are up, "
@@ -115,7 +123,7 @@ def reconcile_once(
             result.pending = len(changes) - len(make)
             result.stopped = f"max-changes {budget} reached during the make phase"
             return result
-        needed = sessions_to_confirm(planned_sessions(plan), current_sessions(snap.state))
+        needed = sessions_to_confirm(planned_sessions(plan), current_sessions(snap.state), restarted_reflectors(plan))
         if needed and cfg.wait:
             addresses = {n.name: n.address for n in snap.state.nodes if n.address}
             result.sessions = wait_established(
@@ -143,11 +151,14 @@ def reconcile_once(
         return result
 
 
-def sessions_to_confirm(planned: set[Session], current: set[Session]) -> set[Session]:
+def sessions_to_confirm(
+    planned: set[Session], current: set[Session], restarted: set[str] | frozenset[str] = frozenset()
+) -> set[Session]:
     """What must be Established before the break phase: every new session, and every planned session of a
-    node that is about to lose one (so nobody is left with only sessions that are not up)."""
+    node that is about to lose one (so nobody is left with only sessions that are not up) or whose sessions
+    the make phase restarts (`restarted`: a new cluster ID)."""
     new = planned - current
-    losing = {n for s in current - planned for n in s}
+    losing = {n for s in current - planned for n in s} | set(restarted)
     return new | {s for s in planned if s[0] in losing or s[1] in losing}
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from calicotool.bgp.churn import Churn
 from calicotool.bgp.planner import RouteReflectorPlan
 from calicotool.bgp.resources import ChangeSet
-from calicotool.bgp.sessions import Churn, full_mesh_sessions
+from calicotool.bgp.sessions import full_mesh_sessions
 from calicotool.bgp.tolerance import ToleranceReport
 
 

@@ -16,7 +16,7 @@ import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from calicotool.bgp.layout import NodeLayout, current_layout, make_layout, target_layouts
+from calicotool.bgp.layout import NodeLayout, phase_layouts, target_layouts
 from calicotool.bgp.planner import RouteReflectorPlan
 from calicotool.bgp.state import (
     CLUSTER_ID_ANNOTATION,
@@ -142,8 +142,7 @@ def plan_changes(
         node = state_nodes.get(name)
         if res is None or node is None:
             continue
-        cur = current_layout(node)
-        made = make_layout(cur, targets[name])
+        cur, made = phase_layouts(plan, node, targets[name])
         if made != cur:
             out.make.append(Change(Op.UPDATE, with_node_layout(res, cur, made)))
         if targets[name] != made:

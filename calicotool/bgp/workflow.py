@@ -11,13 +11,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from calicotool.bgp.churn import churn
 from calicotool.bgp.inputs import read_snapshot
 from calicotool.bgp.mesh import plan_graph
 from calicotool.bgp.options import PlanOptions
 from calicotool.bgp.planner import RouteReflectorPlan, plan_route_reflectors
 from calicotool.bgp.report import plan_report
 from calicotool.bgp.resources import ChangeSet, node_resource, peer_resource, plan_changes
-from calicotool.bgp.sessions import churn
 from calicotool.bgp.state import ClusterState
 from calicotool.bgp.tolerance import ToleranceReport, tolerance
 from calicotool.bgp.topology import load_topology

@@ -13,7 +13,7 @@ import typer
 
 from calicotool.cli.context import app_context
 from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, render_list, to_yaml_documents
-from calicotool.errors import Findings, InputError
+from calicotool.errors import Findings, InputError, Location
 from calicotool.overlay import dns
 from calicotool.wording import plural
 
@@ -21,7 +21,8 @@ from calicotool.wording import plural
 
 app = typer.Typer(help="Enroll non-Kubernetes hosts into the Calico overlay.", no_args_is_help=True)
 
-NetnsOption = Annotated[str | None, typer.Option("--netns", help="Program the host side inside this network namespace.")]
+NetnsOption = Annotated[str | None, typer.Option("--netns", help="Network namespace of the host side (enroll records "
+                                                  "it; later commands use the recorded one).")]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")]
 
 
@@ -79,13 +80,16 @@ def status_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, output:
     report = hostops.status(app.store(), name, netns)
     data: dict[str, Any] = {"name": name, "drift": report.drift, "datastoreProblems": report.datastore_problems,
                             "kernelDrift": report.kernel_drift, "kernel": report.counts,
-                            "hostIP": report.enrollment.host_ip, "tunnelIP": report.enrollment.tunnel_ip}
+                            "hostIP": report.enrollment.host_ip, "tunnelIP": report.enrollment.tunnel_ip,
+                            "netns": report.enrollment.netns, "interface": report.enrollment.interface,
+                            "controllers": report.controllers}
     if output != OutputFormat.table:
         render_data(app, data, output)
     else:
         lines = [f"host {name}: host IP {report.enrollment.host_ip}, tunnel {report.enrollment.tunnel_ip}, "
                  + ", ".join(f"{v} {k}" for k, v in report.counts.items())]
         lines += [f"  datastore: {p}" for p in report.datastore_problems]
+        lines += [f"  cluster: {c}" for c in report.controllers]
         lines += [f"  kernel would {op}" for op in report.kernel_drift]
         print_text(app, "\n".join(lines))
     if report.drift:
@@ -118,12 +122,19 @@ def sync_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, dry_run: 
 
 
 @app.command("unenroll")
-def unenroll_cmd(ctx: typer.Context, name: str, netns: NetnsOption = None, output: OutputOption = OutputFormat.table) -> None:
+def unenroll_cmd(
+    ctx: typer.Context,
+    name: str,
+    netns: NetnsOption = None,
+    force: Annotated[bool, typer.Option("--force", help="When this host no longer matches the enrollment (address "
+                                        "gone, namespace deleted), remove only the datastore records.")] = False,
+    output: OutputOption = OutputFormat.table,
+) -> None:
     """Remove everything enrollment created and release the host's addresses."""
     from calicotool.overlay import hostops
 
     app = app_context(ctx)
-    result = hostops.unenroll(app.store(), name, netns)
+    result = hostops.unenroll(app.store(), name, netns, force=force, environ=app.env.environ)
     if output != OutputFormat.table:
         render_data(app, asdict(result), output)
         return
@@ -157,6 +168,9 @@ def dns_cmd(
     cluster_dns: Annotated[list[str] | None, typer.Option("--cluster-dns", help="DNS server IPs the host "
                                                              "should use for the cluster domain.")] = None,
     domain: Annotated[str, typer.Option("--domain", help="Cluster domain.")] = dns.DEFAULT_DOMAIN,
+    apply: Annotated[bool, typer.Option("--apply", help="Write instead of printing: the Service + EndpointSlice "
+                                        "through the Kubernetes API (--datastore kubernetes), or with --format "
+                                        "resolver the systemd-resolved drop-in; unenroll removes them.")] = False,
 ) -> None:
     """Print name-resolution config: CoreDNS hosts block, Service+EndpointSlice, or the host's resolver snippet."""
     from calicotool.overlay import hostops
@@ -167,7 +181,18 @@ def dns_cmd(
         if not cluster_dns:
             raise InputError("--cluster-dns IP is required for the resolver snippet (CoreDNS pod IPs or a routable "
                              "kube-dns address)")
-        print_text(app, dns.resolver_snippet(cluster_dns, domain, "systemd-resolved" if style == "resolver" else "resolv.conf"))
+        text = dns.resolver_snippet(cluster_dns, domain, "systemd-resolved" if style == "resolver" else "resolv.conf")
+        if not apply:
+            print_text(app, text)
+            return
+        if style != "resolver":
+            raise InputError("--apply installs the systemd-resolved drop-in (--format resolver); /etc/resolv.conf "
+                             "belongs to whatever manages it: print the fragment and merge it there",
+                             Location(field="--apply"))
+        from calicotool.overlay import resolver
+
+        done = resolver.install(text, app.env.environ)
+        print_text(app, done or f"nothing to do: {resolver.drop_in(app.env.environ)} is in place")
         return
     hosts = hostops.list_hosts(app.store())
     if names:
@@ -175,6 +200,11 @@ def dns_cmd(
         if missing:
             raise InputError(f"not enrolled: {', '.join(missing)}")
         hosts = [h for h in hosts if h.name in names]
+    if apply:
+        writes = hostops.apply_dns(app.store(), hosts, namespace)
+        print_text(app, "\n".join([*writes, f"{len(writes)} writes: pods resolve "
+                                    + ", ".join(f"{h.name}.{namespace}.svc.{domain}" for h in hosts)]))
+        return
     if style == "coredns":
         print_text(app, dns.coredns_hosts_block(hosts, zone))
     elif style == "kubernetes":

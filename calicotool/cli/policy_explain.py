@@ -1,53 +1,31 @@
-"""`calicotool policy explain` (is this flow allowed, and what decided?) and `policy matrix` (reachability
-between all groups). Exit codes of explain: 0 allowed, 1 denied (like a check), 2 bad input."""
+"""`calicotool policy explain`: is this flow allowed, and what decided? Exit 0 allowed, 1 denied (like a check),
+2 bad input."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from calicotool.cli import policy_matrix
 from calicotool.cli.context import AppContext, app_context
 from calicotool.cli.exitstatus import ExitStatus
 from calicotool.cli.output import OutputFormat, OutputOption, print_text, render_data, render_table
-from calicotool.drawing.graph_file import check_graph_path, write_graph_file
-from calicotool.errors import InputError
-from calicotool.policy.eval_matrix import reachability
-from calicotool.policy.eval_model import FlowResult
-from calicotool.policy.eval_source import EvalSource, from_manifests, from_policies, from_store
-from calicotool.policy.eval_specs import SPEC_HELP, checked_flow, display_name, parse_endpoint_spec, parse_port_spec
-from calicotool.policy.matrix_graph import explicit_denies, to_dot
-
-_HELP_SPEC = SPEC_HELP.replace("[", "\\[")  # Rich would read [..] as markup
-
-PoliciesOption = Annotated[
-    list[Path] | None,
-    typer.Option("--policies", "-p", help="Rule-set files/directories (policies/): evaluate what they generate."),
-]
-EnvOption = Annotated[str | None, typer.Option("--env", help="Environment overlay of the rule set (dev, prod...).")]
-ManifestsOption = Annotated[
-    list[Path] | None,
-    typer.Option("--manifests", "-m",
-                 help="Calico (and Kubernetes NetworkPolicy) manifest files/directories to evaluate."),
-]
-StagedOption = Annotated[bool, typer.Option("--staged", help="Generate the rule set as staged policies (preview).")]
-
-
-def _source(app: AppContext, policies: list[Path] | None, env: str | None, manifests: list[Path] | None,
-            staged: bool) -> EvalSource:
-    if policies and manifests:
-        raise InputError("give --policies or --manifests, not both")
-    if policies:
-        return from_policies(list(policies), env, staged)
-    if manifests:
-        return from_manifests(list(manifests))
-    return from_store(app.store())
+from calicotool.cli.policy_inputs import (
+    HELP_SPEC_RICH,
+    EnvOption,
+    ManifestsOption,
+    PoliciesOption,
+    StagedOption,
+    eval_source,
+)
+from calicotool.evaluate.model import FlowResult
+from calicotool.evaluate.specs import checked_flow, parse_endpoint_spec, parse_port_spec
 
 
 def explain_command(
     ctx: typer.Context,
-    src: Annotated[str, typer.Option("--src", help=f"Source: {_HELP_SPEC}.", show_default=False)],
+    src: Annotated[str, typer.Option("--src", help=f"Source: {HELP_SPEC_RICH}.", show_default=False)],
     dst: Annotated[str, typer.Option("--dst", help="Destination, same forms as --src.", show_default=False)],
     port: Annotated[
         str,
@@ -61,13 +39,15 @@ def explain_command(
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Explain one flow: the verdict and, for source egress and destination ingress, the tiers, policies and the
-    rule (or default) that decided. Exit 0 allowed, 1 denied. Without --policies/--manifests, reads --datastore."""
+    rule (or default) that decided. Exit 0 allowed, 1 denied. Without --policies/--manifests, reads --datastore
+    (policies and the cluster's pods: --src NAMESPACE/POD)."""
     app = app_context(ctx)
-    source = _source(app, policies, env, manifests, staged)
+    source = eval_source(app, policies, env, manifests, staged)
     spec = parse_port_spec(port)
-    src_ep = parse_endpoint_spec(src, source.policy_set.inventory, source.groups, "--src")
-    dst_ep = parse_endpoint_spec(dst, source.policy_set.inventory, source.groups, "--dst")
-    for warning in source.policy_set.warnings:
+    notes: list[str] = []
+    src_ep = parse_endpoint_spec(src, source.policy_set.inventory, source.groups, "--src", source.workloads, notes)
+    dst_ep = parse_endpoint_spec(dst, source.policy_set.inventory, source.groups, "--dst", source.workloads, notes)
+    for warning in source.policy_set.warnings + notes:
         app.warn(warning)
     result = source.policy_set.evaluate(checked_flow(src_ep, dst_ep, spec, src_port))
     if output == OutputFormat.table:
@@ -104,60 +84,7 @@ def _render_explain(app: AppContext, result: FlowResult) -> None:
         render_table(app, ["DIRECTION", "TIER", "POLICY", "RULE", "ACTION", "TIER OUTCOME"], rows)
 
 
-def matrix_command(
-    ctx: typer.Context,
-    ports: Annotated[
-        list[str] | None, typer.Option("--port", help="Port(s) to check (repeatable); default 443/TCP.")
-    ] = None,
-    endpoints: Annotated[
-        list[str] | None, typer.Option("--endpoint", "-e", help=f"Extra endpoint to include: {_HELP_SPEC}.")
-    ] = None,
-    policies: PoliciesOption = None,
-    env: EnvOption = None,
-    manifests: ManifestsOption = None,
-    staged: StagedOption = False,
-    output: OutputOption = OutputFormat.table,
-    graph: Annotated[
-        Path | None,
-        typer.Option("--graph", help="Also draw the matrix: .svg, .png (needs Graphviz) or .dot.", show_default=False),
-    ] = None,
-    show_denied: Annotated[
-        bool, typer.Option("--show-denied", help="With --graph: dashed red edges for ports a rule explicitly denies.")
-    ] = False,
-) -> None:
-    """Reachability table between all groups of the rule set (rows: source, columns: destination)."""
-    app = app_context(ctx)
-    if graph is not None:
-        check_graph_path(graph)
-    source = _source(app, policies, env, manifests, staged)
-    specs = [parse_port_spec(p) for p in (ports or ["443/TCP"])]
-    inv = source.policy_set.inventory
-    members = list(source.groups()) if source.groups is not None else []
-    if not members:
-        members = [inv.hosts[n] for n in sorted(inv.hosts)]
-        members += [ep for ns, name in sorted(inv.network_sets) if (ep := inv.network_set_endpoint(ns, name))]
-    members += [parse_endpoint_spec(e, inv, source.groups, "--endpoint") for e in endpoints or []]
-    if not members:
-        raise InputError("no endpoints to compare: give --policies with groups, or --endpoint SPEC (repeatable)")
-    for warning in source.policy_set.warnings:
-        app.warn(warning)
-    matrix = reachability(source.policy_set, members, specs)
-    if graph is not None:
-        denied = explicit_denies(source.policy_set, matrix) if show_denied else None
-        title = "reachability " + ", ".join(str(s) for s in specs) + (f" (env {env})" if env else "")
-        write_graph_file(to_dot(matrix, denied, title), graph)
-    if output == OutputFormat.table:
-        names = [display_name(ep) for ep in members]
-        for spec, grid in matrix.grids:
-            rows = [[names[i]] + ["allow" if ok else "-" for ok in row] for i, row in enumerate(grid)]
-            render_table(app, ["FROM \\ TO", *names], rows, title=f"{spec}")
-    else:
-        render_data(app, matrix.to_dict(), output)
-    if graph is not None:
-        app.info(f"graph written to {graph}")
-
-
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `policy` group."""
+    """Add `explain` and (policy_matrix: same inputs) `matrix` to the `policy` group."""
     app.command("explain")(explain_command)
-    app.command("matrix")(matrix_command)
+    policy_matrix.register(app)

@@ -15,7 +15,8 @@ from itertools import groupby
 from typing import TYPE_CHECKING
 
 from calicotool.datastore.base import BatchResult, Change, Op
-from calicotool.errors import CalicotoolError
+from calicotool.datastore.kube_api import http_status
+from calicotool.errors import CalicotoolError, Unavailable
 from calicotool.wording import plural
 
 if TYPE_CHECKING:
@@ -30,6 +31,9 @@ def _fail(exc: CalicotoolError, change: Change, phase: str, result: BatchResult)
         written = f"{plural(count, 'change')} {'was' if count == 1 else 'were'} written: {done}"
     else:
         written = "nothing was written"
+    if isinstance(exc, Unavailable) and http_status(exc) is None and phase == "":
+        written += ("; requests that were in flight when the connection failed may have been applied too — re-run "
+                    "the same apply to converge")
     try:
         err = type(exc)(f"{change.describe()} failed{phase}: {exc.message}; {written}", exc.location)
     except TypeError:  # an error type with its own constructor (ValidationFailed): keep it as it is
@@ -54,12 +58,16 @@ def apply_batch(store: KubeStore, changes: list[Change], workers: int = 8) -> Ba
             store.prepare(change)
         except CalicotoolError as exc:
             raise _fail(exc, change, "", result) from None
-    for change in changes:
-        try:
-            store.apply_one(change, dry_run=True)
-        except CalicotoolError as exc:
-            raise _fail(exc, change, " (server-side dry run)", result) from None
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="kube-apply") as pool:
+        # Dry runs persist nothing, so they need no order: all at once; the first refusal in plan order is reported.
+        dry = [(pool.submit(store.apply_one, c, True), c) for c in changes]
+        wait([f for f, _ in dry])
+        for future, change in dry:
+            error = future.exception()
+            if isinstance(error, CalicotoolError):
+                raise _fail(error, change, " (server-side dry run)", result) from None
+            if error is not None:
+                raise error
         for run in _phases(changes):
             futures = [(pool.submit(store.apply_one, c), c) for c in run]
             wait([f for f, _ in futures])  # a run finishes (or fails) whole before the next kind starts

@@ -1,4 +1,4 @@
-"""Parse the DOT that calicotool itself writes (bgp/render_graph.py, policy/matrix_graph.py) back into a small
+"""Parse the DOT that calicotool itself writes (bgp/render_graph.py, evaluate/graph.py) back into a small
 model: one statement per line, quoted node ids, `subgraph cluster_N { ... }` one level deep. Not a general DOT
 parser. No I/O here.
 """

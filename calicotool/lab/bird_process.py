@@ -136,6 +136,14 @@ def birdc(paths: BirdPaths, *command: str, timeout: float = 10.0) -> str:
     return proc.stdout
 
 
+def configure(paths: BirdPaths) -> None:
+    """``birdc configure``: load the node's rewritten config as confd makes BIRD do. BIRD keeps every protocol
+    whose options did not change and restarts, adds or removes the others."""
+    out = birdc(paths, "configure")
+    if "Reconfigur" not in out:
+        raise HostError(f"bird did not take {paths.config}: {out.strip()[:300]}")
+
+
 def protocols(paths: BirdPaths) -> dict[str, ProtocolState]:
     return {p.name: p for p in parse_protocols(birdc(paths, "show", "protocols"))}
 

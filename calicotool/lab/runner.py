@@ -172,6 +172,30 @@ def lab_down(name: str, root: Path | None = None) -> dict[str, Any]:
     return {"name": name, "birdsStopped": stopped, "namespacesRemoved": len(removed), "stateRemoved": existed}
 
 
+def reconfigure_lab(state: LabState, topo: LabTopology) -> list[str]:
+    """Switch a running lab to `topo`: the same nodes and addresses with other sessions or cluster IDs, the way
+    confd updates a running node (rewrite its config, `birdc configure`). Returns the nodes reconfigured."""
+    validate_topology(topo)
+    if _addressing(topo) != _addressing(state.topology):
+        raise InputError(f"lab {state.name}: a reconfigure keeps the nodes and their addresses; take it down and "
+                         "up again for another set of nodes", Location(field="topology"))
+    old = state.topology.by_name()
+    changed = [n for n in topo.nodes if n != old[n.name]]
+    for node in changed:
+        write_node_config(node, topo, state.paths(node.name), state.options)
+    state.topology = topo
+    state.save()
+    alive = state.alive()
+    for node in changed:
+        if node.name in alive:
+            bp.configure(state.paths(node.name))
+    return [n.name for n in changed]
+
+
+def _addressing(topo: LabTopology) -> set[tuple[str, str, tuple[str, ...]]]:
+    return {(n.name, n.router_ip, n.blocks) for n in topo.nodes}
+
+
 def stop_node(state: LabState, node: str, *, crash: bool = False) -> None:
     if node not in state.layout.node_ns:
         raise InputError(f"lab {state.name} has no node {node!r}", Location(field="node"))

@@ -52,7 +52,11 @@ KINDS: dict[str, KindInfo] = {
         _k("GlobalNetworkSet", "globalnetworksets", order=20),
         _k("NetworkSet", "networksets", namespaced=True, order=20),
         _k("Node", "nodes", has_crd=False, order=20),
-        _k("HostEndpoint", "hostendpoints", order=45),  # after policies: a HEP without its policy cuts the host off
+        _k("HostEndpoint", "hostendpoints", order=45),
+        # Kept in etcd by Calico's CNI plugin / kube-controllers; on Kubernetes derived from Pods / Namespaces and
+        # ServiceAccounts, never stored (schemas written from Calico's v3 API reference: there is no CRD).
+        _k("WorkloadEndpoint", "workloadendpoints", namespaced=True, has_crd=False, order=50),
+        _k("Profile", "profiles", has_crd=False, order=15),  # after policies: a HEP without its policy cuts the host off
         _k("GlobalNetworkPolicy", "globalnetworkpolicies", order=40),
         _k("NetworkPolicy", "networkpolicies", namespaced=True, order=40),
         _k("StagedGlobalNetworkPolicy", "stagedglobalnetworkpolicies", order=40),
@@ -84,6 +88,8 @@ _SHORT_NAMES = {  # calicoctl/kubectl-style short names
     "netset": "NetworkSet",
     "netsets": "NetworkSet",
     "hep": "HostEndpoint",
+    "wep": "WorkloadEndpoint",
+    "weps": "WorkloadEndpoint",
     "heps": "HostEndpoint",
     "sgnp": "StagedGlobalNetworkPolicy",
     "snp": "StagedNetworkPolicy",

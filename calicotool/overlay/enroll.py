@@ -20,6 +20,7 @@ from calicotool.model.resource import Resource
 from calicotool.overlay import ipam, records
 from calicotool.overlay.config import OverlayConfig, overlay_config
 from calicotool.overlay.desired import FORWARDING_SYSCTL, LocalNode, cluster_view, desired_state
+from calicotool.overlay.hostnodes import HostNodes
 from calicotool.overlay.ipamstore import IpamClient
 from calicotool.overlay.kstate import Fdb, HostState, KernelOp, Neighbour, Route, diff
 from calicotool.overlay.netlink import NetlinkAdapter, Underlay, require_root
@@ -34,9 +35,6 @@ KERNEL_CHUNK = 64  # kernel ops applied per netlink batch when someone is watchi
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 LOCK_TTL_S = 60.0
 LOCK_WAIT_S = 30.0
-KUBE_WARNING = ("the Kubernetes datastore keeps Calico Nodes as Kubernetes Nodes: create a placeholder Node "
-                "object named {name} (e.g. `kubectl create -f` a Node with the label {label}=true and a NoSchedule "
-                "taint), otherwise Calico's IPAM garbage collection releases this host's addresses")
 
 
 @dataclass(frozen=True)
@@ -162,20 +160,33 @@ def upsert(store: Store, wanted: Resource) -> None:
         store.update(wanted.with_resource_version(current.resource_version))
 
 
+def upsert_node(store: Store, nodes: HostNodes, e: records.Enrollment) -> None:
+    """Create the host's Node, or update calicotool's part of it (CAS) when that differs."""
+    current = nodes.find(store, e.name)
+    wanted = nodes.wanted(current, e)
+    if current is None:
+        store.create(wanted)
+    elif not current.same_content(wanted):
+        store.update(wanted.with_resource_version(current.resource_version))
+
+
 def preflight(store: Store, req: EnrollRequest, address: ipaddress.IPv4Interface, mode: str) -> Resource | None:
     """Refuse names that belong to something else; returns the host's existing Node (re-enroll) or None."""
-    try:
-        node = store.get("Node", req.name)
-    except NotFound:
-        node = None
+    nodes = HostNodes(store)
+    node = nodes.find(store, req.name)
     if node is not None:
-        if not records.is_enrolled_host(node):
-            raise InputError(f"Node {req.name} exists and was not enrolled by calicotool (a cluster node?): "
-                             "pick another name", Location(field="NAME"))
-        old = records.enrollment_from_node(node)
+        if not nodes.is_host(node):
+            owner = "a kubelet registered it?" if nodes.kube else "a cluster node?"
+            raise InputError(f"Node {req.name} exists and was not enrolled by calicotool ({owner}): pick another name",
+                             Location(field="NAME"))
+        old = nodes.read(node)
         if old.underlay != str(address):
             raise InputError(f"host {req.name} is already enrolled from {old.underlay}; run `calicotool host "
                              f"unenroll {req.name}` on that host first, or pick another name", Location(field="NAME"))
+        if old.netns is not None and old.netns != (req.netns or ""):
+            where = f"network namespace {old.netns!r}" if old.netns else "the root network namespace"
+            raise InputError(f"host {req.name} is enrolled in {where}: unenroll it there first, or pick another name",
+                             Location(field="--netns"))
         if old.mode != mode:
             raise InputError(f"host {req.name} is enrolled in {old.mode} mode, not {mode}: unenroll first",
                              Location(field="--mode"))
@@ -203,25 +214,36 @@ class EnrollmentTxn:
         if self.progress is not None:
             self.progress(phase, done, total)
 
+    def _claim_addresses(self, kube: bool) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]:
+        """(tunnel, host) addresses under Calico's handle names. On Kubernetes the host address first:
+        calico-kube-controllers' IPAM GC never releases an allocation of a type it does not know, and while one
+        sits in a node's blocks it releases neither the blocks nor the node's tunnel address, even in the moment
+        before the placeholder Node exists."""
+        name, mode = self.req.name, self.cfg.mode
+        tunnel_type = ipam.TYPE_VXLAN if mode == "vxlan" else ipam.TYPE_IPIP
+        claims = {"tunnel": (ipam.tunnel_handle(name, mode), tunnel_type), "host": (ipam.host_handle(name), ipam.TYPE_HOST)}
+        got = {}
+        for what in ("host", "tunnel") if kube else ("tunnel", "host"):
+            handle, kind = claims[what]
+            got[what] = self.ipam.assign(handle, name, {ipam.ATTR_NODE: name, ipam.ATTR_TYPE: kind}, self.cfg)
+        return got["tunnel"], got["host"]
+
     def run(self, existing: Resource | None) -> EnrollResult:
         req, cfg = self.req, self.cfg
         self._tell("reading the kernel")
         self.kernel_before = self.nl.read_state([FORWARDING_SYSCTL], devices=[cfg.device])
         try:
             self._tell("datastore claim: tunnel and host addresses, Node, HostEndpoint")
-            node_attrs = {ipam.ATTR_NODE: req.name}
-            tunnel_type = ipam.TYPE_VXLAN if cfg.mode == "vxlan" else ipam.TYPE_IPIP
-            tunnel = self.ipam.assign(ipam.tunnel_handle(req.name, cfg.mode), req.name,
-                                      {**node_attrs, ipam.ATTR_TYPE: tunnel_type}, cfg)
-            host = self.ipam.assign(ipam.host_handle(req.name), req.name, {**node_attrs, ipam.ATTR_TYPE: ipam.TYPE_HOST}, cfg)
-            old = records.enrollment_from_node(existing) if existing is not None else None
+            nodes = HostNodes(self.txn)
+            tunnel, host = self._claim_addresses(nodes.kube)
+            old = nodes.read(existing) if existing is not None else None
             sysctls = old.sysctls_before if old else tuple(sorted(self.kernel_before.sysctls.items()))
             if not req.forwarding and old is None:
                 sysctls = ()  # calicotool never sets them, so it has nothing to restore
             mac = (old.mac if old and old.mac else vtep_mac(req.name)) if cfg.mode == "vxlan" else None
             e = records.Enrollment(req.name, req.address, self.underlay.name, cfg.mode, cfg.pool_name, str(tunnel),
-                                   str(host), mac, req.labels, sysctls, req.forwarding)
-            upsert(self.txn, records.node_resource(e))
+                                   str(host), mac, req.labels, sysctls, req.forwarding, req.netns or "")
+            upsert_node(self.txn, nodes, e)
             upsert(self.txn, records.host_endpoint_resource(e))
             self._tell("reading remote nodes and blocks")
             desired = desired_for(self.txn, e, self.underlay, cfg)
@@ -248,7 +270,7 @@ class EnrollmentTxn:
                 problems.append(f"kernel: {exc}")
         inner = self.txn.inner
         for write in reversed(self.txn.journal):
-            if write.key.kind not in ("Node", "HostEndpoint"):
+            if write.key.kind not in ("Node", "KubernetesNode", "HostEndpoint"):
                 continue
             try:
                 if write.op == Op.CREATE and write.after is not None:
@@ -279,8 +301,6 @@ def enroll(store: Store, req: EnrollRequest, adapter: AdapterFactory = NetlinkAd
         if progress is not None:
             progress("reading the cluster config", 0, 0)
         cfg = overlay_config(store.list("IPPool"), store.list("FelixConfiguration"), req.mode, req.pool)
-        if store.check().backend == "kubernetes":
-            warn(KUBE_WARNING.format(name=req.name, label=records.HOST_LABEL))
         if progress is not None:
             progress(f"datastore claim: locking host {req.name}", 0, 0)
         with store.lock(f"calicotool-host-{req.name}", ttl_seconds=LOCK_TTL_S, wait_seconds=LOCK_WAIT_S):

@@ -7,18 +7,29 @@ operations need only the host's name.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from calicotool.datastore.base import Store
-from calicotool.errors import CalicotoolError, InputError, Location, NotFound
+from calicotool.errors import CalicotoolError, HostError, InputError, Location, NotFound
 from calicotool.model.resource import Resource
 from calicotool.overlay import ipam, records
 from calicotool.overlay.config import OverlayConfig, overlay_config
 from calicotool.overlay.desired import FORWARDING_SYSCTL
-from calicotool.overlay.enroll import LOCK_TTL_S, LOCK_WAIT_S, AdapterFactory, Progress, apply_ops, desired_for
+from calicotool.overlay.enroll import (
+    LOCK_TTL_S,
+    LOCK_WAIT_S,
+    AdapterFactory,
+    Progress,
+    apply_ops,
+    desired_for,
+    parse_address,
+    resolve_underlay,
+)
+from calicotool.overlay.hostnodes import HostNodes
 from calicotool.overlay.ipamstore import IpamClient
 from calicotool.overlay.kstate import HostState, diff
-from calicotool.overlay.netlink import NetlinkAdapter, require_root
+from calicotool.overlay.netlink import NetlinkAdapter, Underlay, require_root
 
 
 @dataclass
@@ -36,6 +47,7 @@ class StatusReport:
     datastore_problems: list[str] = field(default_factory=list)
     kernel_drift: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    controllers: list[str] = field(default_factory=list)  # Kubernetes datastore: who else acts on the Node
 
     @property
     def drift(self) -> bool:
@@ -52,16 +64,40 @@ class UnenrollResult:
 
 
 def load_enrollment(store: Store, name: str) -> tuple[Resource, records.Enrollment]:
+    nodes = HostNodes(store)
     try:
-        node = store.get("Node", name)
+        node = nodes.get(store, name)
     except NotFound:
         raise InputError(f"host {name} is not enrolled (no Node {name} in the datastore)", Location(field="NAME")) from None
-    if not records.is_enrolled_host(node):
+    if not nodes.is_host(node):
         raise InputError(f"Node {name} was not enrolled by calicotool: refusing to touch it", Location(field="NAME"))
     try:
-        return node, records.enrollment_from_node(node)
+        return node, nodes.read(node)
     except (KeyError, ValueError) as exc:
         raise InputError(f"Node {name} lacks calicotool's enrollment annotations ({exc})", Location(field="NAME")) from None
+
+
+def recorded_netns(e: records.Enrollment, netns: str | None) -> str | None:
+    """The namespace to act in: the one enroll recorded. An explicit `--netns` must agree with it; hosts enrolled
+    before the namespace was recorded fall back to the option."""
+    if e.netns is None:
+        return netns
+    if netns is not None and netns != e.netns:
+        where = f"network namespace {e.netns!r}" if e.netns else "the root network namespace"
+        raise InputError(f"host {e.name} was enrolled in {where}, not {netns!r}: drop --netns (the enrollment "
+                         "remembers it)", Location(field="--netns"))
+    return e.netns or None
+
+
+def check_host_facts(nl: NetlinkAdapter, e: records.Enrollment) -> Underlay:
+    """Enroll's check again: the recorded underlay address is still on the recorded interface. Refuses (exit 4)
+    when it is not, so a command run on the wrong machine or namespace never programs a tunnel there."""
+    try:
+        return resolve_underlay(nl, parse_address(e.underlay), e.interface)
+    except InputError as exc:
+        where = f" in netns {nl.netns}" if nl.netns else " in the root network namespace"
+        raise HostError(f"host {e.name} was enrolled with {e.underlay} on {e.interface}, but here{where}: "
+                        f"{exc.message}; refusing to act (wrong host or namespace?)") from None
 
 
 def _config(store: Store, e: records.Enrollment) -> OverlayConfig:
@@ -70,7 +106,7 @@ def _config(store: Store, e: records.Enrollment) -> OverlayConfig:
 
 def _plan(store: Store, nl: NetlinkAdapter, e: records.Enrollment) -> tuple[HostState, HostState, OverlayConfig]:
     cfg = _config(store, e)
-    underlay = nl.underlay(e.interface)
+    underlay = check_host_facts(nl, e)
     current = nl.read_state([FORWARDING_SYSCTL], devices=[cfg.device])
     desired = desired_for(store, e, underlay, cfg)
     return current, desired, cfg
@@ -81,6 +117,7 @@ def sync(store: Store, name: str, netns: str | None = None, adapter: AdapterFact
     """Bring the kernel in line with the datastore (remote nodes and blocks), writing only the difference.
     `progress` hears the phases: reading the datastore and the kernel, then kernel ops done/total."""
     _, e = load_enrollment(store, name)
+    netns = recorded_netns(e, netns)
     if not dry_run:
         require_root()
     with adapter(netns) as nl:
@@ -110,8 +147,14 @@ def _datastore_problems(store: Store, e: records.Enrollment) -> list[str]:
 
 def status(store: Store, name: str, netns: str | None = None, adapter: AdapterFactory = NetlinkAdapter) -> StatusReport:
     """Compare the datastore's view of the host with its kernel; `.drift` is True when they disagree."""
-    _, e = load_enrollment(store, name)
+    node, e = load_enrollment(store, name)
+    netns = recorded_netns(e, netns)
     report = StatusReport(name, e, _datastore_problems(store, e))
+    if HostNodes(store).kube:
+        from calicotool.overlay import kubeguard, kubehost
+
+        report.datastore_problems += kubehost.missing_guards(node)
+        report.controllers = kubeguard.controller_report(store, node)
     with adapter(netns) as nl:
         current, desired, _ = _plan(store, nl, e)
         report.kernel_drift = [o.describe() for o in diff(current, desired)]
@@ -119,23 +162,46 @@ def status(store: Store, name: str, netns: str | None = None, adapter: AdapterFa
     return report
 
 
-def unenroll(store: Store, name: str, netns: str | None = None, adapter: AdapterFactory = NetlinkAdapter) -> UnenrollResult:
-    """Remove everything enrollment created: kernel objects (sysctls restored), addresses, blocks, Node, HEP."""
+def unenroll(store: Store, name: str, netns: str | None = None, adapter: AdapterFactory = NetlinkAdapter,
+             force: bool = False, environ: Mapping[str, str] | None = None) -> UnenrollResult:
+    """Remove everything enrollment created: kernel objects (sysctls restored), addresses, blocks, Node, HEP, and
+    (given `environ`) the resolver drop-in `host dns --apply` installed. Refuses when this host's facts no longer
+    match the enrollment; `force` then removes only the datastore side."""
     node, e = load_enrollment(store, name)
-    require_root()
+    netns = recorded_netns(e, netns)
+    if not force:
+        require_root()
     result = UnenrollResult(name)
-    with adapter(netns) as nl, store.lock(f"calicotool-host-{name}", ttl_seconds=LOCK_TTL_S, wait_seconds=LOCK_WAIT_S):
-        device = "vxlan.calico" if e.mode == "vxlan" else "tunl0"
-        before = dict(e.sysctls_before)
-        current = nl.read_state(before, devices=[device])
-        target = HostState(sysctls=before)
-        if e.mode == "ipip" and device in current.links:
-            target.links[device] = current.links[device]  # tunl0 belongs to the ipip module: strip it, keep it
-        ops = diff(current, target)
-        nl.apply(ops)
-        result.kernel_ops = [o.describe() for o in ops]
+    with store.lock(f"calicotool-host-{name}", ttl_seconds=LOCK_TTL_S, wait_seconds=LOCK_WAIT_S):
+        try:
+            with adapter(netns) as nl:
+                check_host_facts(nl, e)
+                result.kernel_ops = _strip_kernel(nl, e)
+            if environ is not None:
+                from calicotool.overlay import resolver
+
+                removed = resolver.remove(environ)
+                result.kernel_ops += [removed] if removed else []
+        except (HostError, InputError) as exc:
+            if not force:
+                if isinstance(exc, HostError):
+                    exc.message += "; `--force` removes only the datastore records"
+                raise
+            result.kernel_ops = [f"left alone: {exc.message}"]
         result.datastore_writes = _forget(store, node, e, result)
     return result
+
+
+def _strip_kernel(nl: NetlinkAdapter, e: records.Enrollment) -> list[str]:
+    device = "vxlan.calico" if e.mode == "vxlan" else "tunl0"
+    before = dict(e.sysctls_before)
+    current = nl.read_state(before, devices=[device])
+    target = HostState(sysctls=before)
+    if e.mode == "ipip" and device in current.links:
+        target.links[device] = current.links[device]  # tunl0 belongs to the ipip module: strip it, keep it
+    ops = diff(current, target)
+    nl.apply(ops)
+    return [o.describe() for o in ops]
 
 
 def _forget(store: Store, node: Resource, e: records.Enrollment, result: UnenrollResult) -> list[str]:
@@ -152,17 +218,40 @@ def _forget(store: Store, node: Resource, e: records.Enrollment, result: Unenrol
         result.released += client.release(handle, e.name)
     result.freed_blocks = client.release_empty_blocks(e.name)
     writes += [f"release {result.released} addresses"] + [f"free block {c}" for c in result.freed_blocks]
-    store.delete("Node", e.name, resource_version=node.resource_version)
+    nodes = HostNodes(store)
+    if nodes.kube:
+        from calicotool.overlay import kubedns
+
+        dns_namespace = node.annotations.get(kubedns.A_DNS_NAMESPACE)
+        if dns_namespace:
+            writes += kubedns.remove(store.api, e.name, dns_namespace)  # type: ignore[attr-defined]
+            node = nodes.get(store, e.name)
+    store.delete(nodes.kind, e.name, resource_version=node.resource_version)
     writes.append(f"delete Node/{e.name}")
+    return writes
+
+
+def apply_dns(store: Store, hosts: list[records.Enrollment], namespace: str) -> list[str]:
+    """`host dns --apply`: the hosts' Service + EndpointSlice through the cluster's API (Kubernetes datastore)."""
+    if not HostNodes(store).kube:
+        raise InputError("--apply writes a Service and EndpointSlice through the Kubernetes API: it needs "
+                         "--datastore kubernetes (print them with --format kubernetes otherwise)", Location(field="--apply"))
+    from calicotool.overlay import kubedns
+
+    writes: list[str] = []
+    for host in hosts:
+        with store.lock(f"calicotool-host-{host.name}", ttl_seconds=LOCK_TTL_S, wait_seconds=LOCK_WAIT_S):
+            writes += kubedns.apply(store, host, namespace)
     return writes
 
 
 def list_hosts(store: Store) -> list[records.Enrollment]:
     out = []
-    for node in store.list("Node"):
-        if records.is_enrolled_host(node):
+    nodes = HostNodes(store)
+    for node in nodes.list(store):
+        if nodes.is_host(node):
             try:
-                out.append(records.enrollment_from_node(node))
+                out.append(nodes.read(node))
             except (KeyError, ValueError):
                 continue
     return sorted(out, key=lambda e: (ipaddress.ip_address(e.underlay_ip), e.name))

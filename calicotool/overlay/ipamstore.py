@@ -39,8 +39,19 @@ class IpamClient:
 
     # -- reading ------------------------------------------------------------------------------------------------
     def affine_blocks(self, node: str, cfg: OverlayConfig | None = None) -> list[Resource]:
-        blocks = [b for b in self.store.list("IPAMBlock") if ipam.affinity_host(b.spec) == node
-                  and not b.spec.get("deleted")]
+        """`node`'s blocks, found as Calico does: through its BlockAffinities (small objects, where a list of every
+        IPAMBlock carries each block's whole allocation map), each block read by name and kept only when the block
+        itself names `node` as its affinity."""
+        blocks = []
+        for aff in self.store.list("BlockAffinity"):
+            if aff.spec.get("node") != node or str(aff.spec.get("deleted", False)).lower() == "true":
+                continue
+            try:
+                block = self.store.get("IPAMBlock", ipam.block_name(aff.spec["cidr"]))
+            except NotFound:
+                continue  # a claim in progress (pending affinity, block not created yet) or one being undone
+            if ipam.affinity_host(block.spec) == node and not block.spec.get("deleted"):
+                blocks.append(block)
         if cfg is not None:
             blocks = [b for b in blocks if ipam.block_network(b.spec).subnet_of(cfg.pool_cidr)]
         return sorted(blocks, key=lambda b: ipam.block_network(b.spec))

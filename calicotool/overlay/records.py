@@ -1,7 +1,10 @@
 """The datastore records of an enrolled host: its Calico Node and HostEndpoint (pure builders and readers).
 
 The Node is what Felix on every cluster node turns into a VTEP (bgp.ipv4Address, ipv4VXLANTunnelAddr,
-vxlanTunnelMACAddr) or an IPIP next hop; its annotations remember what the host side needs to re-sync or undo.
+vxlanTunnelMACAddr) or an IPIP next hop; its annotations remember what the host side needs to re-sync or undo:
+interface, namespace, mode, pool, sysctls before. They live on the Node rather than in a local file so that every
+later command (status, sync, unenroll, list, dns), from any machine, reads one record that cannot drift from what
+the cluster sees; the host's own facts are re-checked against it by every command that touches the kernel.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ A_MODE = ANNOTATION_PREFIX + "mode"
 A_POOL = ANNOTATION_PREFIX + "pool"
 A_SYSCTLS = ANNOTATION_PREFIX + "sysctls-before"
 A_FORWARDING = ANNOTATION_PREFIX + "forwarding"
+A_NETNS = ANNOTATION_PREFIX + "netns"  # "" = the root namespace; absent = enrolled before it was recorded
 HOST_LABEL = ANNOTATION_PREFIX + "host"
 
 
@@ -36,6 +40,7 @@ class Enrollment:
     labels: tuple[tuple[str, str], ...] = ()
     sysctls_before: tuple[tuple[str, str], ...] = ()
     forwarding: bool = True
+    netns: str | None = ""  # network namespace the host side lives in ("" root, None not recorded)
 
     @property
     def underlay_ip(self) -> str:
@@ -53,6 +58,8 @@ def node_resource(e: Enrollment) -> Resource:
     annotations = {A_INTERFACE: e.interface, A_HOST_IP: e.host_ip, A_MODE: e.mode, A_POOL: e.pool,
                    A_SYSCTLS: json.dumps(dict(e.sysctls_before), sort_keys=True),
                    A_FORWARDING: "true" if e.forwarding else "false"}
+    if e.netns is not None:
+        annotations[A_NETNS] = e.netns
     return Resource.new("Node", e.name, spec, labels=labels, annotations=annotations)
 
 
@@ -77,4 +84,4 @@ def enrollment_from_node(node: Resource) -> Enrollment:
     before = tuple(sorted(json.loads(ann.get(A_SYSCTLS) or "{}").items()))
     return Enrollment(node.name, str(bgp["ipv4Address"]), ann[A_INTERFACE], mode, ann.get(A_POOL, ""),
                       str(tunnel), ann[A_HOST_IP], node.spec.get("vxlanTunnelMACAddr"), labels, before,
-                      ann.get(A_FORWARDING, "true") == "true")
+                      ann.get(A_FORWARDING, "true") == "true", ann.get(A_NETNS))

@@ -1,4 +1,5 @@
-"""Firewall rule sets -> Calico resources; the evaluator that explains flows; lint; importers.
+"""Firewall rule sets -> Calico resources: spec, overlays, compile, generate, lint, importers. (Evaluation --
+explain, matrix, PolicySet, Flow -- is the `calicotool.evaluate` package.)
 
 Public surface (everything else is internal and may move)::
 
@@ -9,8 +10,7 @@ Public surface (everything else is internal and may move)::
     write_output_dir(out_dir, files) -> (changed, removed)    # the one writer of that directory
     plan_ruleset(current, resources, ruleset, prune) -> (ApplyPlan, owned)   # pure; never prunes others' objects
     lint_ruleset(rs, known=None) -> list[Finding]
-    PolicySet(resources).evaluate(flow) -> FlowResult;  evaluate(resources, flow) -> FlowResult
-    Flow, FlowResult, Endpoint, EndpointKind
+    Endpoint, EndpointKind
     import_file(source, path, namespace="default") -> ImportResult   # aws | gcp | k8s exports -> rule set
 
 Names resolve lazily: importing this package loads none of the modules above.
@@ -24,8 +24,6 @@ from calicotool.exports import lazy_exports
 
 if TYPE_CHECKING:
     from calicotool.policy.endpoint import Endpoint, EndpointKind
-    from calicotool.policy.eval_model import Flow, FlowResult
-    from calicotool.policy.evaluator import PolicySet, evaluate
     from calicotool.policy.generate import generate_resources, output_files, render_ruleset
     from calicotool.policy.importers import import_file
     from calicotool.policy.lint import Finding, lint_ruleset
@@ -35,8 +33,7 @@ if TYPE_CHECKING:
     from calicotool.policy.spec import RuleSet
 
 _EXPORTS = {
-    "Endpoint": "endpoint", "EndpointKind": "endpoint", "Flow": "eval_model", "FlowResult": "eval_model",
-    "PolicySet": "evaluator", "evaluate": "evaluator", "generate_resources": "generate", "output_files": "generate",
+    "Endpoint": "endpoint", "EndpointKind": "endpoint", "generate_resources": "generate", "output_files": "generate",
     "render_ruleset": "generate", "import_file": "importers", "Finding": "lint", "lint_ruleset": "lint",
     "load_ruleset": "loader", "write_output_dir": "output_dir", "plan_ruleset": "ownership", "RuleSet": "spec",
 }
@@ -44,11 +41,7 @@ __all__ = [
     "Endpoint",
     "EndpointKind",
     "Finding",
-    "Flow",
-    "FlowResult",
-    "PolicySet",
     "RuleSet",
-    "evaluate",
     "generate_resources",
     "import_file",
     "lint_ruleset",

@@ -38,6 +38,7 @@ class Endpoint:
     profiles: tuple[str, ...] = ()
     ports: tuple[NamedPort, ...] = ()
     group: str = ""  # the rule-set group this endpoint represents, when it came from one
+    live: bool = field(default=False, compare=False)  # read from the cluster (a Pod / WorkloadEndpoint)
 
     @property
     def title(self) -> str:

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from calicotool.bgp.churn import churn, planned_sessions
 from calicotool.bgp.layout import applied_state
 from calicotool.bgp.options import PlanOptions
 from calicotool.bgp.planner import RouteReflectorPlan, plan_route_reflectors
-from calicotool.bgp.sessions import churn, current_sessions, planned_sessions
+from calicotool.bgp.sessions import current_sessions
 from calicotool.bgp.state import ClusterState
 from calicotool.bgp.synthetic import generate_cluster, make_node
 

@@ -7,13 +7,14 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from calicotool.bgp.churn import churn
 from calicotool.bgp.layout import applied_state
 from calicotool.bgp.mesh import current_graph, plan_graph
 from calicotool.bgp.options import PlanOptions
 from calicotool.bgp.planner import plan_route_reflectors
 from calicotool.bgp.propagation import check_propagation
 from calicotool.bgp.resources import desired_peers
-from calicotool.bgp.sessions import churn, full_mesh_sessions
+from calicotool.bgp.sessions import full_mesh_sessions
 from calicotool.bgp.state import ExternalPeering
 from calicotool.bgp.synthetic import generate_cluster
 from calicotool.bgp.topology import load_topology

@@ -42,7 +42,7 @@ def test_selectors_of_the_generated_peers_select_exactly_the_planned_sessions() 
             for b, lb in labels.items():
                 if a != b and local.matches(la) and remote.matches(lb):
                     pairs.add(tuple(sorted((a, b))))
-    from calicotool.bgp.sessions import planned_sessions
+    from calicotool.bgp.churn import planned_sessions
 
     assert pairs == planned_sessions(plan)
 

@@ -311,7 +311,7 @@ CASES = [
     c("explain-both-sources", "policy explain --src web --dst db -p {w}/rs/ok -m {w}/good.yaml", 2, "not both"),
     c("explain-etcd-down", f"{ETCD_DOWN} policy explain --src ip:10.0.0.1 --dst ip:10.0.0.2", 3, "cannot reach etcd"),
     c("matrix-bad-port", "policy matrix -p {w}/rs/ok --port 70000/TCP", 2, "out of range"),
-    c("matrix-unknown-endpoint", "policy matrix -p {w}/rs/ok -e nosuch", 2, "no group of that name"),
+    c("matrix-unknown-endpoint", "policy matrix -p {w}/rs/ok --endpoint nosuch", 2, "no group of that name"),
     c("matrix-nothing-to-compare", "policy matrix -m {w}/emptydir", 2, "no endpoints to compare"),
     # host (input checks happen before any kernel or datastore write)
     c("enroll-missing-address", "host enroll h1", 2, "Missing option '--address'"),

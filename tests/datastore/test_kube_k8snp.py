@@ -146,7 +146,7 @@ def test_cli_explain_evaluates_them_from_the_kubernetes_datastore(kube_store_fac
 def test_explain_from_etcd_reads_calico_policies_without_a_warning(etcd_store_factory: Any) -> None:
     """On etcd, kube-controllers keeps each Kubernetes NetworkPolicy as a Calico one (knp.default.*): nothing is
     missing, so there is nothing to warn about."""
-    from calicotool.policy.eval_source import from_store
+    from calicotool.evaluate.source import from_store
 
     store = etcd_store_factory()
     store.create(Resource.new("NetworkPolicy", "db", {"selector": "app == 'db'"}, namespace="prod"))

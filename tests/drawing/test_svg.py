@@ -17,10 +17,10 @@ from calicotool.bgp.render_graph import to_dot as rr_dot
 from calicotool.bgp.synthetic import generate_cluster
 from calicotool.drawing import dot_subset, graph_file, svg
 from calicotool.errors import InputError
+from calicotool.evaluate.graph import to_dot as matrix_dot
+from calicotool.evaluate.matrix import ReachabilityMatrix
+from calicotool.evaluate.specs import PortSpec
 from calicotool.policy.endpoint import Endpoint, EndpointKind
-from calicotool.policy.eval_matrix import ReachabilityMatrix
-from calicotool.policy.eval_specs import PortSpec
-from calicotool.policy.matrix_graph import to_dot as matrix_dot
 from tests.conftest import CliRunner
 
 REPO = Path(__file__).resolve().parents[2]

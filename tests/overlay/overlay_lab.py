@@ -53,18 +53,16 @@ def seed_pool(store: Store, cidr: str = POOL_CIDR, block_size: int = 26, **modes
     store.create(Resource.new("IPPool", "default-ipv4-ippool", spec))
 
 
-class OverlayLab:
-    def __init__(self, store: Store, registry: lab.CleanupRegistry) -> None:
-        self.store, self.registry = store, registry
+class NamespaceLab:
+    """The plumbing without a datastore: an underlay bridge, namespaces attached to it, pods behind a node."""
+
+    def __init__(self, registry: lab.CleanupRegistry) -> None:
+        self.registry = registry
         self.underlay = lab.create_netns(stem="ul", registry=registry)
         lab.create_bridge(self.underlay, "br0")
         self.members: dict[str, Member] = {}
         self._ports = 0
         self._next_ip = 1
-
-    @property
-    def cfg(self) -> OverlayConfig:
-        return overlay_config(self.store.list("IPPool"), self.store.list("FelixConfiguration"), "vxlan")
 
     def attach(self, ns: str, mtu: int = 1500) -> str:
         """Connect `ns` to the underlay bridge; returns its underlay address."""
@@ -84,24 +82,6 @@ class OverlayLab:
         ns = lab.create_netns(stem="host", registry=self.registry)
         return ns, self.attach(ns)
 
-    def add_node(self, name: str, pods: int = 1) -> Member:
-        """A cluster node: Calico Node + tunnel address + pods allocated in the datastore, then its namespaces."""
-        ns = lab.create_netns(stem="node", registry=self.registry)
-        member = Member(name, ns, self.attach(ns))
-        client, cfg = IpamClient(self.store), self.cfg
-        tunnel = client.assign(ipam.tunnel_handle(name, "vxlan"), name, {"node": name, "type": ipam.TYPE_VXLAN}, cfg)
-        member.tunnel_ip = str(tunnel)
-        self.store.create(Resource.new("Node", name, {"bgp": {"ipv4Address": f"{member.underlay_ip}/24"},
-                                                     "ipv4VXLANTunnelAddr": str(tunnel),
-                                                     "vxlanTunnelMACAddr": vtep_mac(name)}))
-        for k in range(pods):
-            pod_name = f"{name}-pod{k}"
-            ip = client.assign(f"k8s-pod-network.{pod_name}", name,
-                               {"node": name, "namespace": "default", "pod": pod_name}, cfg)
-            member.pods.append(self._pod(member, pod_name, str(ip), k))
-        self.members[name] = member
-        return member
-
     def _pod(self, member: Member, pod_name: str, ip: str, k: int) -> Pod:
         pod_ns = lab.create_netns(stem="pod", registry=self.registry)
         member.extra_ns.append(pod_ns)
@@ -119,6 +99,34 @@ class OverlayLab:
             ipr.route("add", dst=f"{ip}/32", oif=idx, scope=253)
         lab.add_neighbour(pod_ns, "eth0", GATEWAY, lab.link_mac(member.ns, cali))
         return Pod(pod_name, pod_ns, ip)
+
+
+class OverlayLab(NamespaceLab):
+    def __init__(self, store: Store, registry: lab.CleanupRegistry) -> None:
+        super().__init__(registry)
+        self.store = store
+
+    @property
+    def cfg(self) -> OverlayConfig:
+        return overlay_config(self.store.list("IPPool"), self.store.list("FelixConfiguration"), "vxlan")
+
+    def add_node(self, name: str, pods: int = 1) -> Member:
+        """A cluster node: Calico Node + tunnel address + pods allocated in the datastore, then its namespaces."""
+        ns = lab.create_netns(stem="node", registry=self.registry)
+        member = Member(name, ns, self.attach(ns))
+        client, cfg = IpamClient(self.store), self.cfg
+        tunnel = client.assign(ipam.tunnel_handle(name, "vxlan"), name, {"node": name, "type": ipam.TYPE_VXLAN}, cfg)
+        member.tunnel_ip = str(tunnel)
+        self.store.create(Resource.new("Node", name, {"bgp": {"ipv4Address": f"{member.underlay_ip}/24"},
+                                                     "ipv4VXLANTunnelAddr": str(tunnel),
+                                                     "vxlanTunnelMACAddr": vtep_mac(name)}))
+        for k in range(pods):
+            pod_name = f"{name}-pod{k}"
+            ip = client.assign(f"k8s-pod-network.{pod_name}", name,
+                               {"node": name, "namespace": "default", "pod": pod_name}, cfg)
+            member.pods.append(self._pod(member, pod_name, str(ip), k))
+        self.members[name] = member
+        return member
 
     def program(self, member: Member) -> int:
         """Felix's job on a node: make its kernel match the datastore. Returns netlink writes."""

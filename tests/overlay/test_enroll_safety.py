@@ -196,26 +196,6 @@ def test_dry_run_writes_nothing_and_predicts(env: Env) -> None:
     assert code == 0 and "enrolled h1: host IP 10.244.0.1, tunnel 10.244.0.0" in out
 
 
-def test_kubernetes_backend_warns(env: Env) -> None:
-    seed_pool(env.store)
-
-    class KubeLike:
-        def __init__(self, inner: Store) -> None:
-            self.inner = inner
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self.inner, name)
-
-        def check(self) -> Any:
-            info = self.inner.check()
-            return type(info)("kubernetes", info.location, info.api_group)
-
-    warnings: list[str] = []
-    enrollment.enroll(KubeLike(env.store), enrollment.EnrollRequest("h1", "192.0.2.100/24", netns=env.ns, dry_run=True),  # type: ignore[arg-type]
-                      warn=warnings.append)
-    assert len(warnings) == 1 and "placeholder Node" in warnings[0]
-
-
 def test_concurrent_enrolls_never_share_an_address(etcd_clean: EtcdServer, make_netns: Callable[..., str]) -> None:
     """Six hosts enroll at once (threads, separate etcd clients) from a pool of tiny blocks: all addresses and
     blocks distinct, every allocation accounted for by exactly one handle."""

@@ -24,12 +24,12 @@ from typing import Any
 import pytest
 import yaml
 
+from calicotool.evaluate.evaluator import PolicySet
+from calicotool.evaluate.model import DirectionTrace, NamedPort
+from calicotool.evaluate.rules import protocol_number
+from calicotool.evaluate.specs import flow_for, parse_endpoint_spec, parse_port_spec
 from calicotool.model.resource import Resource
 from calicotool.policy.endpoint import Endpoint, EndpointKind
-from calicotool.policy.eval_model import DirectionTrace, NamedPort
-from calicotool.policy.eval_rules import protocol_number
-from calicotool.policy.eval_specs import flow_for, parse_endpoint_spec, parse_port_spec
-from calicotool.policy.evaluator import PolicySet
 
 CASES = Path(__file__).parent / "eval_cases"
 

@@ -162,7 +162,7 @@ def test_matrix_from_rule_set(cli: CliRunner) -> None:
 
 
 def test_matrix_from_manifests_with_extra_endpoints(cli: CliRunner, manifests: Path) -> None:
-    r = cli("policy", "matrix", "-m", str(manifests), "-e", "pod:prod/web:app=web", "-e", "pod:prod/db:app=db",
+    r = cli("policy", "matrix", "-m", str(manifests), "--endpoint", "pod:prod/web:app=web", "--endpoint", "pod:prod/db:app=db",
             "--port", "5432/TCP", "--port", "22/TCP", "-o", "json")
     assert r.exit_code == 0, r.stderr
     ports = json.loads(r.stdout)["ports"]
@@ -171,7 +171,7 @@ def test_matrix_from_manifests_with_extra_endpoints(cli: CliRunner, manifests: P
     assert ports["5432/TCP"]["bad-actors"]["db"] == "deny"
     assert ports["22/TCP"]["web"]["host:node1-eth0"] == "allow"  # failsafe
     assert ports["22/TCP"]["host:node1-eth0"]["web"] == "deny"  # host egress: default deny
-    table = cli("policy", "matrix", "-m", str(manifests), "-e", "pod:prod/web:app=web", "--port", "5432/TCP")
+    table = cli("policy", "matrix", "-m", str(manifests), "--endpoint", "pod:prod/web:app=web", "--port", "5432/TCP")
     assert table.exit_code == 0 and "FROM" in table.stdout
 
 
@@ -186,3 +186,26 @@ def test_explain_staged_rule_set_reports_but_does_not_enforce(cli: CliRunner) ->
     ingress = json.loads(staged.stdout)["destination_ingress"]
     assert ingress["decided_by"] == "profile" and ingress["tiers"] == []
     assert any(p["action"] == "Deny" for p in ingress["staged"])
+
+
+@pytest.mark.skipif(not SHOP.exists(), reason="shipped example rule set not present")
+def test_matrix_short_e_is_env_as_in_generate(cli: CliRunner) -> None:
+    short = cli("policy", "matrix", "-p", str(SHOP), "-e", "prod", "--port", "5432/TCP", "-o", "json")
+    long = cli("policy", "matrix", "-p", str(SHOP), "--env", "prod", "--port", "5432/TCP", "-o", "json")
+    assert short.exit_code == 0 and short.stdout == long.stdout
+    endpoint = cli("policy", "matrix", "-p", str(SHOP), "-e", "pod:prod/web:app=web")
+    assert endpoint.exit_code == 2  # -e takes an environment name, not an endpoint SPEC
+
+
+def test_matrix_every_port_of_chosen_protocols(cli: CliRunner, manifests: Path) -> None:
+    r = cli("policy", "matrix", "-m", str(manifests), "--endpoint", "pod:prod/web:app=web@10.1.0.1",
+            "--endpoint", "pod:prod/db:app=db@10.1.0.2", "--protocol", "TCP,SCTP", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["protocols"] == ["TCP", "SCTP"]
+    assert out["allowed"]["web"]["db"] == {"TCP": "5432"}
+    assert out["allowed"]["web"]["host:node1-eth0"]["TCP"] == "22,179,2379-2380,5473,6443,6666-6667"
+    bad = cli("policy", "matrix", "-m", str(manifests), "--protocol", "TPC")
+    assert bad.exit_code == 2 and "--protocol 'TPC'" in bad.stderr
+    both = cli("policy", "matrix", "-m", str(manifests), "--protocol", "UDP", "--port", "53")
+    assert both.exit_code == 2 and "name the protocol there" in both.stderr

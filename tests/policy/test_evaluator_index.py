@@ -6,12 +6,12 @@ import random
 
 import pytest
 
+from calicotool.evaluate.evaluator import PolicySet
+from calicotool.evaluate.index import PolicyIndex
+from calicotool.evaluate.model import Flow
+from calicotool.evaluate.policies import compile_policy
 from calicotool.model.resource import Resource
 from calicotool.policy.endpoint import Endpoint, EndpointKind
-from calicotool.policy.eval_index import PolicyIndex
-from calicotool.policy.eval_model import Flow
-from calicotool.policy.eval_policies import compile_policy
-from calicotool.policy.evaluator import PolicySet
 
 KEYS = ["app", "tier", "team", "env"]
 VALUES = ["a", "b", "c", "d"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from calicotool.errors import InputError
+from calicotool.evaluate.evaluator import PolicySet
+from calicotool.evaluate.inventory import Inventory
+from calicotool.evaluate.specs import PortSpec, parse_endpoint_spec, parse_port_spec
 from calicotool.model.resource import Resource
 from calicotool.policy.endpoint import EndpointKind
-from calicotool.policy.eval_inventory import Inventory
-from calicotool.policy.eval_specs import PortSpec, parse_endpoint_spec, parse_port_spec
-from calicotool.policy.evaluator import PolicySet
 
 
 @pytest.mark.parametrize(

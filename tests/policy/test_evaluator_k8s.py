@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from calicotool.errors import InputError
+from calicotool.evaluate.evaluator import PolicySet
+from calicotool.evaluate.k8s import default_policy_types, label_selector_to_calico, to_calico
 from calicotool.model.resource import Resource
 from calicotool.model.validate import validate_resource
-from calicotool.policy.eval_k8s import default_policy_types, label_selector_to_calico, to_calico
-from calicotool.policy.evaluator import PolicySet
 from tests.conftest import CliRunner
 
 ORCH = "projectcalico.org/orchestrator == 'k8s'"
@@ -211,8 +211,8 @@ def test_a_policy_without_pod_selector_is_reported_not_guessed() -> None:
 
 
 def test_matrix_from_manifests_applies_the_knp(cli: CliRunner, knp_dir: Path) -> None:
-    r = cli("policy", "matrix", "-m", str(knp_dir), "-e", "pod:prod/web:app=web@10.0.0.1", "-e",
-            "pod:prod/db:app=db@10.0.0.2", "-e", "pod:prod/other:app=other@10.0.0.3", "--port", "5432/TCP", "-o", "json")
+    r = cli("policy", "matrix", "-m", str(knp_dir), "--endpoint", "pod:prod/web:app=web@10.0.0.1", "--endpoint",
+            "pod:prod/db:app=db@10.0.0.2", "--endpoint", "pod:prod/other:app=other@10.0.0.3", "--port", "5432/TCP", "-o", "json")
     assert r.exit_code in (0, 1), r.stderr
     grid = json.loads(r.stdout)["ports"]["5432/TCP"]
     assert (grid["web"]["db"], grid["other"]["db"], grid["db"]["web"], grid["other"]["web"]) == (

@@ -3,15 +3,16 @@ exactly the flows the source allowed (checked with the evaluator)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import yaml
 
 from calicotool.errors import InputError
+from calicotool.evaluate.evaluator import Flow, PolicySet, Verdict
 from calicotool.model.validate import validate_resource
 from calicotool.policy.endpoint import Endpoint, EndpointKind
-from calicotool.policy.evaluator import Flow, PolicySet, Verdict
 from calicotool.policy.generate import generate_resources
 from calicotool.policy.importers import import_file
 from calicotool.policy.importers.k8s import label_selector
@@ -191,3 +192,43 @@ def test_bad_exports(tmp_path, source, text, message) -> None:
     with pytest.raises(InputError, match=message) as info:
         import_file(source, path)
     assert info.value.location is not None and info.value.location.file == str(path)
+
+
+def test_gcp_tag_groups_are_scoped_to_their_network(gcp) -> None:
+    groups = gcp[1]["groups"]
+    assert groups["tag-web"]["selector"] == "gcp-network == 'prod-vpc' && has(network-tags.gcp/web)"
+    assert groups["sa-prometheus"]["selector"].startswith("gcp-network == 'prod-vpc' && ")
+
+
+def test_gcp_a_tag_in_two_networks_gets_a_group_per_network() -> None:
+    from calicotool.policy.importers.gcp import import_gcp
+
+    def rule(name: str, net: str) -> dict:
+        return {"name": name, "network": f"projects/p/global/networks/{net}", "direction": "INGRESS",
+                "allowed": [{"IPProtocol": "tcp", "ports": ["443"]}], "sourceRanges": ["0.0.0.0/0"],
+                "targetTags": ["web"]}
+
+    groups = import_gcp([rule("a", "vpc-a"), rule("b", "vpc-b")]).document["groups"]
+    assert groups["tag-web-vpc-a"]["selector"] == "gcp-network == 'vpc-a' && has(network-tags.gcp/web)"
+    assert groups["tag-web-vpc-b"]["selector"] == "gcp-network == 'vpc-b' && has(network-tags.gcp/web)"
+
+
+def test_gcp_import_then_explain_and_matrix_on_the_group(cli, tmp_path: Path) -> None:
+    """The tag group's own endpoint (what `explain --src tag-web` evaluates) sits in its VPC, so network-wide
+    rules reach it: deny-smtp-out (egress, no targets) and allow-internal-ssh (ingress, no targets)."""
+    imported = cli("policy", "import", "gcp", str(IMPORT / "gcp-firewall-rules.json"), "-n", "prod")
+    assert imported.exit_code == 0, imported.stderr
+    rules = tmp_path / "gcp.yaml"
+    rules.write_text(imported.stdout)
+    smtp = cli("policy", "explain", "--src", "tag-web", "--dst", "ip:198.51.100.7", "--port", "25/TCP",
+               "-p", str(rules), "-o", "json")
+    assert smtp.exit_code == 1, smtp.stdout + smtp.stderr
+    assert "deny-smtp-out" in json.loads(smtp.stdout)["source_egress"]["policy"]
+    https = cli("policy", "explain", "--src", "tag-web", "--dst", "ip:198.51.100.7", "--port", "443/TCP",
+                "-p", str(rules))
+    assert https.exit_code == 0, https.stdout + https.stderr
+    matrix = cli("policy", "matrix", "-p", str(rules), "--port", "25/TCP", "--port", "22/TCP", "-o", "json")
+    assert matrix.exit_code == 0, matrix.stderr
+    grid = json.loads(matrix.stdout)["ports"]
+    assert grid["25/TCP"]["tag-web"]["anywhere-ipv4"] == "deny"
+    assert grid["22/TCP"]["net-10-128-0-0-9"]["tag-web"] == "allow"  # the untargeted allow reaches tagged ones

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from calicotool.evaluate.graph import quote, to_dot
+from calicotool.evaluate.matrix import ReachabilityMatrix
+from calicotool.evaluate.specs import PortSpec
 from calicotool.policy.endpoint import Endpoint, EndpointKind
-from calicotool.policy.eval_matrix import ReachabilityMatrix
-from calicotool.policy.eval_specs import PortSpec
-from calicotool.policy.matrix_graph import quote, to_dot
 from tests.conftest import CliRunner
 
 REPO = Path(__file__).resolve().parents[2]
@@ -153,7 +153,7 @@ def test_cli_bad_graph_path(cli: CliRunner, tmp_path: Path, path: str, message: 
     target = tmp_path / path
     if path.endswith("/"):
         target.mkdir()  # a directory named m.dot: not writable as a file
-    r = cli("policy", "matrix", "-e", "pod:prod/web:app=web", "--graph", str(target), "-m", str(tmp_path))
+    r = cli("policy", "matrix", "--endpoint", "pod:prod/web:app=web", "--graph", str(target), "-m", str(tmp_path))
     assert r.exit_code == 2, (r.stdout, r.stderr)
     assert message in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1

@@ -101,7 +101,7 @@ def test_representative_endpoints_one_per_group() -> None:
 
 
 def test_representative_endpoints_drive_the_evaluator() -> None:
-    from calicotool.policy.evaluator import Flow, PolicySet, Verdict
+    from calicotool.evaluate.evaluator import Flow, PolicySet, Verdict
 
     rs = load_ruleset([SHOP], "prod")
     eps = {e.name: e for e in representative_endpoints(rs)}

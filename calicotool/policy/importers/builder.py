@@ -68,6 +68,9 @@ class RuleSetBuilder:
         self._by_key[key] = name
         return name
 
+    def has_group(self, key: tuple[Any, ...]) -> bool:
+        return key in self._by_key
+
     def cidr_group(self, cidr: str, description: str = "") -> str:
         net = ipaddress.ip_network(cidr, strict=False)
         definition: dict[str, Any] = {"nets": [str(net)]}

@@ -13,8 +13,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from calicotool.policy.eval_model import Direction, PolicyTrace, TierTrace
-from calicotool.policy.eval_policies import DEFAULT_TIER_ORDER, CompiledPolicy, MatchContext, TierInfo
+from calicotool.evaluate.model import Direction, PolicyTrace, TierTrace
+from calicotool.evaluate.policies import DEFAULT_TIER_ORDER, CompiledPolicy, MatchContext, TierInfo
 
 
 @dataclass

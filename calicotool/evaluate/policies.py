@@ -9,11 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from calicotool.errors import InputError
-from calicotool.model.resource import Resource
-from calicotool.policy.endpoint import EndpointKind
-from calicotool.policy.eval_entities import NS_LABEL, SA_LABEL, Entity, IPAddr
-from calicotool.policy.eval_model import Direction, NamedPort
-from calicotool.policy.eval_rules import (
+from calicotool.evaluate.entities import NS_LABEL, SA_LABEL, Entity, IPAddr
+from calicotool.evaluate.model import Direction, NamedPort
+from calicotool.evaluate.rules import (
     ACTIONS,
     ICMP_PROTOCOLS,
     EntityMatch,
@@ -22,6 +20,8 @@ from calicotool.policy.eval_rules import (
     protocol_number,
     rewrite_all,
 )
+from calicotool.model.resource import Resource
+from calicotool.policy.endpoint import EndpointKind
 from calicotool.selector import Selector
 
 POLICY_KINDS = {"GlobalNetworkPolicy", "NetworkPolicy", "StagedGlobalNetworkPolicy", "StagedNetworkPolicy"}

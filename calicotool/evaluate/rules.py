@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from calicotool.errors import InputError
-from calicotool.policy.eval_entities import NS_LABEL, SA_LABEL, Entity, IPAddr, IPNet, parse_net
-from calicotool.policy.eval_model import NamedPort
+from calicotool.evaluate.entities import NS_LABEL, SA_LABEL, Entity, IPAddr, IPNet, parse_net
+from calicotool.evaluate.model import NamedPort
 from calicotool.selector import Selector, SelectorError, parse
 
 PROTOCOLS: dict[str, int] = {"icmp": 1, "tcp": 6, "udp": 17, "icmpv6": 58, "sctp": 132, "udplite": 136}
@@ -140,9 +140,25 @@ class EntityMatch:
     ports: PortMatch | None
     not_ports: PortMatch | None
     unsupported: str = ""
+    # labels every peer the positive part can match must hold (one of the values): lets whole-cluster evaluation
+    # test only candidate endpoints; None when no such label is known
+    hint: tuple[str, frozenset[str]] | None = None
+    keys: frozenset[str] = frozenset()  # every label key its selectors read (in any label space)
 
     def matches(self, ip: IPAddr | None, peers: Sequence[Entity], port: int | None, protocol: int,
                 named: Sequence[NamedPort]) -> bool:
+        if not self.matches_peer(ip, peers):
+            return False
+        if self.ports is not None:
+            if protocol not in PORT_PROTOCOLS or not self.ports.matches(port, protocol, named):
+                return False
+        if self.not_ports is not None and protocol in PORT_PROTOCOLS:
+            if self.not_ports.matches(port, protocol, named):
+                return False
+        return True
+
+    def matches_peer(self, ip: IPAddr | None, peers: Sequence[Entity]) -> bool:
+        """Everything but the ports: addresses, selectors (on the peer and the owners of its address)."""
         if self.unsupported:
             return False
         if self.nets is not None:
@@ -156,12 +172,6 @@ class EntityMatch:
         if self.not_selector is not None:
             ns = self.not_selector
             if any(ns.matches(p.labels, is_global=not p.namespace) for p in peers):
-                return False
-        if self.ports is not None:
-            if protocol not in PORT_PROTOCOLS or not self.ports.matches(port, protocol, named):
-                return False
-        if self.not_ports is not None and protocol in PORT_PROTOCOLS:
-            if self.not_ports.matches(port, protocol, named):
                 return False
         return True
 
@@ -178,4 +188,27 @@ def compile_entity(er: object, policy_ns: str, where: str) -> EntityMatch | None
     not_ports = parse_ports(er["notPorts"], f"{where}.notPorts") if er.get("notPorts") else None
     unsupported = "services (Kubernetes Service endpoints are not modelled)" if er.get("services") else ""
     return EntityMatch(nets, not_nets, _positive_selector(er, policy_ns, where), not_sel, ports, not_ports,
-                       unsupported)
+                       unsupported, _hint(er, policy_ns), _keys(er, where))
+
+
+def _keys(er: Mapping[str, Any], where: str) -> frozenset[str]:
+    texts = [er.get("selector"), er.get("notSelector"), er.get("namespaceSelector"),
+             (er.get("serviceAccounts") or {}).get("selector")]
+    out: set[str] = set()
+    for text in filter(None, texts):
+        out |= parse_selector(text, where).label_keys()
+    return frozenset(out)
+
+
+def _hint(er: Mapping[str, Any], policy_ns: str) -> tuple[str, frozenset[str]] | None:
+    """One label (and its allowed values) that any peer matching the positive part must carry."""
+    keys: dict[str, frozenset[str]] = {}
+    if er.get("selector"):
+        keys.update(parse(str(er["selector"])).required_equalities() or {})
+    scoped = er.get("selector") or er.get("notSelector") or er.get("serviceAccounts")
+    if policy_ns and not er.get("namespaceSelector") and scoped:  # the namespace scoping of _positive_selector
+        keys.setdefault(NS_LABEL, frozenset({policy_ns}))
+    if not keys:
+        return None
+    key = min(keys, key=lambda k: (len(keys[k]), k == NS_LABEL, k))
+    return key, keys[key]

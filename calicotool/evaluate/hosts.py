@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from calicotool.errors import InputError
+from calicotool.evaluate.entities import IPNet, parse_net
+from calicotool.evaluate.model import Direction
+from calicotool.evaluate.policies import MatchContext
+from calicotool.evaluate.rules import protocol_name, protocol_number
 from calicotool.policy.endpoint import Endpoint, EndpointKind
-from calicotool.policy.eval_entities import IPNet, parse_net
-from calicotool.policy.eval_model import Direction
-from calicotool.policy.eval_policies import MatchContext
-from calicotool.policy.eval_rules import protocol_name, protocol_number
 
 DEFAULT_ALLOW_PROFILE = "projectcalico-default-allow"
 

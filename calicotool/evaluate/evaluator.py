@@ -15,21 +15,21 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from calicotool.model.resource import Resource
-from calicotool.policy.endpoint import Endpoint, EndpointKind
-from calicotool.policy.eval_entities import Entity, IPAddr, endpoint_entity, parse_ip
-from calicotool.policy.eval_hosts import (
+from calicotool.evaluate.entities import Entity, IPAddr, endpoint_entity, parse_ip
+from calicotool.evaluate.hosts import (
     FailsafePort,
     failsafe_match,
     failsafes_from_config,
     profile_allows,
     profiles_for,
 )
-from calicotool.policy.eval_index import PolicyIndex
-from calicotool.policy.eval_inventory import Inventory, build_inventory
-from calicotool.policy.eval_model import Decider, Direction, DirectionTrace, Flow, FlowResult, Verdict
-from calicotool.policy.eval_policies import CompiledPolicy, MatchContext
-from calicotool.policy.eval_walk import evaluate_policy, walk_tiers
+from calicotool.evaluate.index import PolicyIndex
+from calicotool.evaluate.inventory import Inventory, build_inventory
+from calicotool.evaluate.model import Decider, Direction, DirectionTrace, Flow, FlowResult, Verdict
+from calicotool.evaluate.policies import CompiledPolicy, MatchContext
+from calicotool.evaluate.walk import evaluate_policy, walk_tiers
+from calicotool.model.resource import Resource
+from calicotool.policy.endpoint import Endpoint, EndpointKind
 
 __all__ = ["Flow", "FlowResult", "PolicySet", "Verdict", "evaluate"]
 
@@ -103,8 +103,8 @@ class PolicySet:
 
     # -- evaluation ---------------------------------------------------------------------------------------------
     def evaluate(self, flow: Flow) -> FlowResult:
-        src_ip = _first_ip(flow.src_ip, flow.src)
-        dst_ip = _first_ip(flow.dst_ip, flow.dst)
+        src_ip = first_ip(flow.src_ip, flow.src)
+        dst_ip = first_ip(flow.dst_ip, flow.dst)
         version = src_ip.version if src_ip is not None else dst_ip.version if dst_ip is not None else 4
         ctx = MatchContext(
             protocol=flow.protocol, port=flow.port, src_port=flow.src_port, icmp_type=flow.icmp_type,
@@ -183,7 +183,7 @@ def _rule(trace: DirectionTrace, action: str, by: Decider, tier: str, policy: st
     return _set(trace, verdict, by, f"{policy} {trace.direction.value} rule {index} ({action}) in tier {tier!r}{where}")
 
 
-def _first_ip(explicit: str | None, ep: Endpoint) -> IPAddr | None:
+def first_ip(explicit: str | None, ep: Endpoint) -> IPAddr | None:
     text = explicit or (ep.ips[0] if ep.ips else None)
     if text is None:
         return None

@@ -1,6 +1,6 @@
 """Sort a pile of Calico resources into what the evaluator needs: tiers, policies in evaluation order, network
 sets, host endpoints, namespace labels, Felix failsafe configuration. Kubernetes NetworkPolicies are evaluated as
-the Calico policies Calico derives from them (eval_k8s). Unknown kinds are reported, not fatal."""
+the Calico policies Calico derives from them (evaluate.k8s). Unknown kinds are reported, not fatal."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from calicotool.errors import InputError
-from calicotool.model.resource import Resource
-from calicotool.policy.endpoint import Endpoint, EndpointKind
-from calicotool.policy.eval_entities import Entity, endpoint_entity, network_set_entity, representative_ip
-from calicotool.policy.eval_k8s import is_k8s_network_policy, to_calico
-from calicotool.policy.eval_policies import (
+from calicotool.evaluate.entities import Entity, endpoint_entity, network_set_entity, representative_ip
+from calicotool.evaluate.k8s import is_k8s_network_policy, to_calico
+from calicotool.evaluate.policies import (
     DEFAULT_TIER,
     DEFAULT_TIER_ORDER,
     POLICY_KINDS,
@@ -21,7 +19,9 @@ from calicotool.policy.eval_policies import (
     compile_policy,
     compile_tier,
 )
-from calicotool.policy.eval_walk import tier_info
+from calicotool.evaluate.walk import tier_info
+from calicotool.model.resource import Resource
+from calicotool.policy.endpoint import Endpoint, EndpointKind
 
 IGNORED_QUIETLY = {"IPPool", "BGPConfiguration", "BGPPeer", "BGPFilter", "Node", "ClusterInformation",
                    "KubeControllersConfiguration", "IPReservation", "Kustomization"}

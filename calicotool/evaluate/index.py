@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from calicotool.policy.eval_entities import NS_LABEL
-from calicotool.policy.eval_policies import CompiledPolicy
+from calicotool.evaluate.entities import NS_LABEL
+from calicotool.evaluate.policies import CompiledPolicy
 
 
 class PolicyIndex:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 
+from calicotool.evaluate.evaluator import PolicySet
+from calicotool.evaluate.matrix import ReachabilityMatrix
+from calicotool.evaluate.model import Decider
+from calicotool.evaluate.specs import display_name, flow_for
 from calicotool.policy.endpoint import Endpoint, EndpointKind
-from calicotool.policy.eval_matrix import ReachabilityMatrix
-from calicotool.policy.eval_model import Decider
-from calicotool.policy.eval_specs import display_name, flow_for
-from calicotool.policy.evaluator import PolicySet
 
 SHAPES = {
     EndpointKind.POD: ("ellipse", "#dbe9f6"),

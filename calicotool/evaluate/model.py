@@ -55,7 +55,7 @@ class Flow:
     dst_named_ports: tuple[NamedPort, ...] = ()
 
     def describe(self) -> str:
-        from calicotool.policy.eval_rules import protocol_name
+        from calicotool.evaluate.rules import protocol_name
 
         what = protocol_name(self.protocol)
         if self.port is not None:

@@ -8,16 +8,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from calicotool.errors import InputError
+from calicotool.evaluate.entities import parse_ip
+from calicotool.evaluate.inventory import Inventory
+from calicotool.evaluate.model import Flow
+from calicotool.evaluate.rules import ICMP_PROTOCOLS, PORT_PROTOCOLS, protocol_name, protocol_number
+from calicotool.evaluate.workloads import Workloads
 from calicotool.policy.endpoint import Endpoint, EndpointKind
-from calicotool.policy.eval_entities import parse_ip
-from calicotool.policy.eval_inventory import Inventory
-from calicotool.policy.eval_model import Flow
-from calicotool.policy.eval_rules import ICMP_PROTOCOLS, PORT_PROTOCOLS, protocol_name, protocol_number
 
 SPEC_HELP = (
-    "pod:NAMESPACE/NAME[:k=v,k=v][@IP] | GROUP (a group of the rule set) | host:NAME (HostEndpoint) | ip:ADDRESS | "
+    "NAMESPACE/NAME (a pod of the cluster: --manifests or --datastore) | pod:NAMESPACE/NAME[:k=v,k=v][@IP] | "
+    "GROUP (a group of the rule set) | host:NAME (HostEndpoint) | ip:ADDRESS | "
     "networkset:NAMESPACE/NAME | globalnetworkset:NAME"
 )
+
+
+SOURCE_OPTIONS = ("--src", "from")  # options naming only the source of a flow
 
 
 @dataclass(frozen=True)
@@ -86,15 +91,26 @@ def parse_endpoint_spec(
     inventory: Inventory,
     groups: Callable[[], Sequence[Endpoint]] | None = None,
     option: str = "--src",
+    workloads: Workloads | None = None,
+    notes: list[str] | None = None,
 ) -> Endpoint:
-    """Resolve a SPEC against the loaded resources (hosts, network sets) and the rule set's groups."""
+    """Resolve a SPEC against the loaded resources (hosts, network sets), the cluster's endpoints (`NS/NAME`
+    is that pod) and the rule set's groups. An `ip:` that a known pod owns resolves to the pod; one that is a
+    HostEndpoint's expected IP resolves to the HostEndpoint as a destination (`--dst`, `to`, `--endpoint`:
+    packets addressed to the host meet its ingress policy and failsafes) and stays an address as a source,
+    whose rules still see the host's labels (forwarded traffic need not leave through the host's egress
+    policy). Either way `notes` says so."""
     raw = text.strip()
     kind, sep, rest = raw.partition(":")
+    live = workloads.find(raw) if workloads is not None and "/" in raw else None
+    if live is not None and not sep:
+        return live
     if not sep or kind not in ("pod", "host", "ip", "networkset", "globalnetworkset"):
-        return _group(raw, groups, option)
+        return _group(raw, groups, option, workloads)
     if kind == "ip":
         parse_ip(rest, f"{option} {text!r}: ")
-        return Endpoint(EndpointKind.IP, rest, ips=(rest,))
+        plain = Endpoint(EndpointKind.IP, rest, ips=(rest,))
+        return _owner_of_ip(rest, inventory, workloads, option, notes) or plain
     if kind == "host":
         ep = inventory.hosts.get(rest)
         if ep is None:
@@ -118,11 +134,39 @@ def parse_endpoint_spec(
     ns, slash, name = ident.partition("/")
     if not slash or not ns or not name:
         raise InputError(f"{option} {text!r}: expected pod:NAMESPACE/NAME[:k=v,...][@IP]")
+    found = workloads.find(ident) if workloads is not None else None
+    if found is not None and not label_text and not ip:
+        return found  # the cluster's pod, with the labels Calico derives for it
     return Endpoint(EndpointKind.POD, name, ips=(ip,) if ip else (), namespace=ns, labels=_labels(label_text, option))
 
 
-def _group(name: str, groups: Callable[[], Sequence[Endpoint]] | None, option: str) -> Endpoint:
+def _owner_of_ip(ip: str, inventory: Inventory, workloads: Workloads | None, option: str,
+                 notes: list[str] | None) -> Endpoint | None:
+    addr = parse_ip(ip)
+    for host in sorted(inventory.hosts.values(), key=lambda h: h.name):
+        if any(parse_ip(x) == addr for x in host.ips):
+            if option in SOURCE_OPTIONS:
+                if notes is not None:
+                    notes.append(f"{option} ip:{ip} is an expected IP of HostEndpoint {host.name}: evaluated as an "
+                                 f"address its rules see as {host.name}; give host:{host.name} for traffic the host "
+                                 f"itself sends (its egress policy applies)")
+                return None
+            if notes is not None:
+                notes.append(f"{option} ip:{ip} is an expected IP of HostEndpoint {host.name}: evaluated as "
+                             f"host:{host.name} (its ingress policy and failsafes apply)")
+            return host
+    owner = workloads.owner_of(ip) if workloads is not None else None
+    if owner is not None and notes is not None:
+        notes.append(f"{option} ip:{ip} is the address of pod {owner.namespace}/{owner.name}: evaluated as that pod")
+    return owner
+
+
+def _group(name: str, groups: Callable[[], Sequence[Endpoint]] | None, option: str,
+           workloads: Workloads | None = None) -> Endpoint:
     if groups is None:
+        if workloads:
+            raise InputError(f"{option} {name!r}: no pod or workload endpoint NAMESPACE/NAME of that name in the "
+                             f"cluster, and not a SPEC ({SPEC_HELP})")
         raise InputError(f"{option} {name!r}: not a SPEC ({SPEC_HELP}); group names need --policies")
     candidates = list(groups())
     for ep in candidates:
@@ -165,5 +209,8 @@ def group_name(ep: Endpoint) -> str:
 
 
 def display_name(ep: Endpoint) -> str:
-    """Short name for tables: the group name for pods and network sets, `kind:name` for hosts and IPs."""
+    """Short name for tables: the group name for pods and network sets, `namespace/name` for the cluster's own
+    pods, `kind:name` for hosts and IPs."""
+    if ep.live:
+        return f"{ep.namespace}/{ep.name}"
     return group_name(ep) if ep.kind in (EndpointKind.POD, EndpointKind.NETWORKSET) else ep.title
