@@ -89,11 +89,11 @@ def _segments(output: str) -> dict[tuple[int, int], list[str]]:
     return segs
 
 
-def _failure(blocks: list[Block], output: str) -> str:
+def _failure(blocks: list[Block], output: str, returncode: int) -> str:
     markers = [ln for ln in output.splitlines() if ln.startswith("@@DOCS-BLOCK ")]
     where = blocks[int(markers[-1].split()[1])].where if markers else "before the first block"
-    tail = "\n".join(output.splitlines()[-40:])
-    return f"docs block at {where} failed; last output:\n{tail}"
+    tail = "\n".join(output.splitlines()[-60:])
+    return f"docs block at {where} failed (shell exit {returncode}); last output:\n{tail}"
 
 
 def _clean_up(env: dict[str, str], labs: Path) -> None:
@@ -132,7 +132,11 @@ def test_doc_commands_run(doc: Path, tmp_path: Path, request: pytest.FixtureRequ
     env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{path}", HOME=str(tmp_path / "home"),
                CALICOTOOL_LAB_DIR=str(labs), CALICOTOOL_PROGRESS="off", COLUMNS="130")
     env.pop("NO_COLOR", None)  # not needed: output is a pipe, and nothing may colour a pipe
-    etcd_url = request.getfixturevalue("etcd_server").client_url if "etcd" in needs else None
+    etcd_url = None
+    if "etcd" in needs:
+        etcd = request.getfixturevalue("etcd_server")
+        etcd.wipe()  # each document starts from an empty Calico datastore, whatever ran before
+        etcd_url = etcd.client_url
     checkout_env = {"CALICOTOOL_VENV": sys.prefix}
     try:
         proc = subprocess.run(["bash", "-c", _script(blocks, etcd_url, checkout_env)], cwd=work, env=env,
@@ -142,7 +146,7 @@ def test_doc_commands_run(doc: Path, tmp_path: Path, request: pytest.FixtureRequ
         _clean_up(env, labs)
     output = proc.stdout if etcd_url is None else proc.stdout.replace(etcd_url, DOC_ETCD)
     output = output.replace(env["HOME"], "~")  # docs show paths under the reader's home as ~/...
-    assert proc.returncode == 0 and output.rstrip().endswith("@@DOCS-END"), _failure(blocks, output)
+    assert proc.returncode == 0 and output.rstrip().endswith("@@DOCS-END"), _failure(blocks, output, proc.returncode)
     assert "\x1b[" not in output, "terminal escape codes written to a pipe: colour only on a terminal"
     segs = _segments(output)
     for i, b in enumerate(blocks):
