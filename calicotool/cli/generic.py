@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,15 +14,36 @@ from calicotool.cli.progress import ProgressFn, progress_for
 from calicotool.datastore.base import Store
 from calicotool.datastore.plan import ApplyPlan, plan_diff
 from calicotool.datastore.sync import execute, plan_against
-from calicotool.errors import InputError, NotFound
+from calicotool.errors import InputError, Location, NotFound
 from calicotool.model.kinds import kind_info
 from calicotool.model.loader import load_paths
 from calicotool.model.resource import Resource
 from calicotool.wording import plural
 
+if TYPE_CHECKING:
+    from calicotool.datastore.kube_applyset import KubeApplySet
+    from calicotool.model.applyset import ApplySetRef
+
 FilesOption = Annotated[
     list[Path], typer.Option("--filename", "-f", help="Manifest file or directory (repeatable).", show_default=False)
 ]
+
+
+ApplySetOption = Annotated[
+    str | None,
+    typer.Option("--applyset", help="Kubernetes only: record the objects as one ApplySet (kubectl's KEP-3659 labels) "
+                 "whose parent is [secret/|configmap/]NAME; with --prune, prune exactly the set's members, in every "
+                 "kind it ever held.", show_default=False),
+]
+ApplySetNamespaceOption = Annotated[
+    str, typer.Option("--applyset-namespace", help="Namespace of the ApplySet's parent.")
+]
+
+
+def applyset_ref(applyset: str | None, namespace: str) -> ApplySetRef | None:
+    from calicotool.model.applyset import parse_ref
+
+    return parse_ref(applyset, namespace) if applyset else None
 
 
 PruneSelectorOption = Annotated[
@@ -82,6 +103,7 @@ def apply_resources(
     output: OutputFormat,
     prune_kinds: set[str] | None = None,
     prune_selector: str | None = None,
+    applyset: ApplySetRef | None = None,
 ) -> ApplyPlan:
     """Plan and (unless dry-run) apply `desired`; report what happened. Shared by every apply command."""
     store = app.store()  # opened first: a datastore error is reported without a progress line before it
@@ -89,9 +111,70 @@ def apply_resources(
         kinds = {r.info.name for r in desired} | (prune_kinds or set())
         progress(f"reading current state ({plural(len(kinds), 'kind')}) and planning {plural(len(desired), 'object')}",
                  0, 0)
-        plan, _ = plan_against(store, desired, prune=prune, prune_kinds=prune_kinds, prune_selector=prune_selector)
-        write_changes(store, plan, dry_run, progress)
+        if applyset is not None:
+            plan = _apply_applyset(app, applyset, desired, dry_run, prune, prune_kinds, prune_selector, progress)
+        else:
+            plan, _ = plan_against(store, desired, prune=prune, prune_kinds=prune_kinds,
+                                   prune_selector=prune_selector)
+            write_changes(store, plan, dry_run, progress)
     report_plan(app, plan, dry_run, output)
+    return plan
+
+
+def _open_applyset(app: AppContext, ref: ApplySetRef) -> KubeApplySet:
+    from calicotool.datastore.kube_applyset import KubeApplySet
+    from calicotool.datastore.kubernetes import KubeStore
+
+    store = app.store()
+    if not isinstance(store, KubeStore):
+        raise InputError("--applyset needs --datastore kubernetes: an ApplySet's parent is a Secret or ConfigMap in "
+                         "the Kubernetes API", Location(field="--applyset"))
+    return KubeApplySet.open(store, ref)
+
+
+def _applyset_plan(
+    aset: KubeApplySet, desired: list[Resource], prune: bool, prune_kinds: set[str] | None,
+    prune_selector: str | None,
+) -> tuple[list[Resource], ApplyPlan, list[Resource]]:
+    """Members labelled for the set; with --prune, every kind the set recorded is in scope and only its members
+    (part-of label) are candidates."""
+    from calicotool.model.applyset import PART_OF_LABEL, label_members
+
+    members = label_members(desired, aset.ref)
+    if prune:
+        prune_kinds = (prune_kinds or {r.info.name for r in members}) | aset.recorded_kinds()
+        own = f"{PART_OF_LABEL}={aset.ref.id}"
+        prune_selector = f"{own},{prune_selector}" if prune_selector else own
+    plan, current = plan_against(aset.store, members, prune=prune, prune_kinds=prune_kinds,
+                                 prune_selector=prune_selector)
+    return members, plan, current
+
+
+def _apply_applyset(
+    app: AppContext, ref: ApplySetRef, desired: list[Resource], dry_run: bool, prune: bool,
+    prune_kinds: set[str] | None, prune_selector: str | None, progress: ProgressFn,
+) -> ApplyPlan:
+    aset = _open_applyset(app, ref)
+    members, plan, _ = _applyset_plan(aset, desired, prune, prune_kinds, prune_selector)
+    final = aset.state_for(members)
+    if not prune and aset.recorded is not None:
+        final = final.union(aset.recorded)  # without --prune the old members stay in the set
+    if dry_run:
+        progress(f"planned {plural(len(plan.changes), 'change')}", 0, 0)
+        return plan
+    if plan.changes:
+        during = final.union(aset.recorded) if aset.recorded is not None else final
+        aset.write(during, dry_run=True)  # RBAC, a missing namespace: refused before any member is written
+        count = len(plan.changes)
+        progress("writing changes", 0, count)
+
+        def write_parent() -> None:
+            aset.write(during)
+
+        aset.store.apply_batch(plan.changes, before_writes=write_parent)
+        progress("writing changes", count, count)
+    if aset.write(final):
+        app.info(f"ApplySet {ref}: {aset.ref.id}")
     return plan
 
 
@@ -112,9 +195,14 @@ def diff_resources(
     prune: bool = False,
     prune_kinds: set[str] | None = None,
     prune_selector: str | None = None,
+    applyset: ApplySetRef | None = None,
 ) -> int:
     """Print a unified diff live -> desired; return 1 on drift, like `kubectl diff`."""
-    plan, current = plan_against(app.store(), desired, prune=prune, prune_kinds=prune_kinds, prune_selector=prune_selector)
+    if applyset is not None:
+        _, plan, current = _applyset_plan(_open_applyset(app, applyset), desired, prune, prune_kinds, prune_selector)
+    else:
+        plan, current = plan_against(app.store(), desired, prune=prune, prune_kinds=prune_kinds,
+                                     prune_selector=prune_selector)
     text = plan_diff(plan, current)
     if text:
         print_text(app, text)
@@ -144,12 +232,15 @@ def apply(
         ),
     ] = False,
     selector: PruneSelectorOption = None,
+    applyset: ApplySetOption = None,
+    applyset_namespace: ApplySetNamespaceOption = "default",
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Create or update resources from manifests (all-or-nothing where the datastore allows)."""
     app = app_context(ctx)
+    ref = applyset_ref(applyset, applyset_namespace)
     desired = _load_manifests(list(filename))
-    apply_resources(app, desired, dry_run, prune, output, prune_selector=selector)
+    apply_resources(app, desired, dry_run, prune, output, prune_selector=selector, applyset=ref)
 
 
 def diff(
@@ -157,11 +248,14 @@ def diff(
     filename: FilesOption,
     prune: Annotated[bool, typer.Option("--prune", help="Also show managed objects apply --prune would delete.")] = False,
     selector: PruneSelectorOption = None,
+    applyset: ApplySetOption = None,
+    applyset_namespace: ApplySetNamespaceOption = "default",
 ) -> None:
     """Unified diff between the datastore and manifests. Exit 1 when they differ."""
     app = app_context(ctx)
+    ref = applyset_ref(applyset, applyset_namespace)
     desired = _load_manifests(list(filename))
-    raise typer.Exit(diff_resources(app, desired, prune=prune, prune_selector=selector))
+    raise typer.Exit(diff_resources(app, desired, prune=prune, prune_selector=selector, applyset=ref))
 
 
 def delete(

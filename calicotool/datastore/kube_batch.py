@@ -10,6 +10,7 @@ write); the error then names exactly what was written, and re-running the same a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from itertools import groupby
 from typing import TYPE_CHECKING
@@ -51,7 +52,10 @@ def _phases(changes: list[Change]) -> list[list[Change]]:
     return [list(run) for _, run in groupby(changes, key=key)]
 
 
-def apply_batch(store: KubeStore, changes: list[Change], workers: int = 8) -> BatchResult:
+def apply_batch(store: KubeStore, changes: list[Change], workers: int = 8,
+                before_writes: Callable[[], None] | None = None) -> BatchResult:
+    """The three phases; `before_writes` runs between the dry runs and the first write (an ApplySet parent is
+    written there: after everything was accepted, before any member exists)."""
     result = BatchResult(atomic=False)
     for change in changes:
         try:
@@ -68,6 +72,8 @@ def apply_batch(store: KubeStore, changes: list[Change], workers: int = 8) -> Ba
                 raise _fail(error, change, " (server-side dry run)", result) from None
             if error is not None:
                 raise error
+        if before_writes is not None:
+            before_writes()
         for run in _phases(changes):
             futures = [(pool.submit(store.apply_one, c), c) for c in run]
             wait([f for f, _ in futures])  # a run finishes (or fails) whole before the next kind starts

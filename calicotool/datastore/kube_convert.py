@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from calicotool.model.applyset import PART_OF_LABEL as APPLYSET_PART_OF_LABEL
 from calicotool.model.kinds import CALICO_CRD_V1, CALICO_V3, KindInfo
 from calicotool.model.policy_names import POLICY_KINDS, PolicyNaming
 from calicotool.model.resource import SERVER_METADATA, Resource
@@ -94,7 +95,8 @@ def to_v1(res: Resource, endpoint: Endpoint, naming: PolicyNaming) -> dict[str, 
     out_meta: dict[str, Any] = {"name": backend_name(res.kind, res.name, CALICO_CRD_V1, naming), "annotations": annotations}
     if endpoint.namespaced and res.namespace:
         out_meta["namespace"] = res.namespace
-    labels = {k: v for k, v in res.labels.items() if _is_ours(k)}
+    # Calico's own labels, and an ApplySet's part-of label so kubectl finds the members (`kubectl get -l`).
+    labels = {k: v for k, v in res.labels.items() if _is_ours(k) or k == APPLYSET_PART_OF_LABEL}
     if labels:
         out_meta["labels"] = labels
     if res.resource_version:

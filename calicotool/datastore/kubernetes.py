@@ -363,13 +363,13 @@ class KubeStore:
             f"hosts with an etcdv3 datastore"
         )
 
-    def apply_batch(self, changes: Iterable[Change]) -> BatchResult:
+    def apply_batch(self, changes: Iterable[Change], before_writes: Callable[[], None] | None = None) -> BatchResult:
         """All-or-nothing as far as the Kubernetes API allows (see kube_batch): local checks for the whole batch,
-        then a server-side dry run of every change, then the writes. On a failure while writing the error carries
-        `partial`, a BatchResult of the changes that took effect, and names them."""
+        then a server-side dry run of every change, then `before_writes` (if given), then the writes. On a failure
+        while writing the error carries `partial`, a BatchResult of the changes that took effect, and names them."""
         from calicotool.datastore.kube_batch import apply_batch
 
-        return apply_batch(self, list(changes), self.batch_workers)
+        return apply_batch(self, list(changes), self.batch_workers, before_writes)
 
     def apply_one(self, change: Change, dry_run: bool = False) -> Resource:
         res = change.resource

@@ -143,3 +143,14 @@ def test_delete_ignore_not_found(cli: CliRunner, tmp_path: Path) -> None:
     assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")  # nothing deleted: nothing said
     gone = cli("delete", "gnp", "allow-dns")
     assert gone.exit_code == 0 and gone.stderr == "GlobalNetworkPolicy/allow-dns deleted\n"
+
+
+def test_applyset_needs_kubernetes_and_a_valid_parent(cli: CliRunner, tmp_path: Path) -> None:
+    src = manifests(tmp_path)
+    on_dir = cli("apply", "-f", str(src), "--applyset", "shop")
+    assert on_dir.exit_code == 2 and "--applyset needs --datastore kubernetes" in on_dir.stderr
+    bad_kind = cli("diff", "-f", str(src), "--applyset", "deployment/shop")
+    assert bad_kind.exit_code == 2 and "must be a secret or a configmap" in bad_kind.stderr
+    bad_name = cli("apply", "-f", str(src), "--applyset", "Shop_Set")
+    assert bad_name.exit_code == 2 and "not a valid DNS-1123 subdomain" in bad_name.stderr
+    assert not (tmp_path / "cluster" / "tiers").exists()
