@@ -74,7 +74,7 @@ def _wait(
     if not cfg.wait:
         return check_sessions(store, sessions, addresses)
     return wait_established(store, sessions, addresses, cfg.timeout_seconds, cfg.poll_seconds, clock, sleep,
-                            progress)
+                            progress, settle=cfg.settle_seconds)
 
 
 def _mesh_config(store: Store) -> Resource | None:

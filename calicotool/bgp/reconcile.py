@@ -43,6 +43,7 @@ class ReconcileConfig:
     wait: bool = True  # wait for new sessions to be Established before breaking old ones
     timeout_seconds: float = 120.0
     poll_seconds: float = 5.0
+    settle_seconds: float = 0.0  # new sessions must stay Established this long before the break phase
     lock_ttl_seconds: float = 600.0
     lock_wait_seconds: float = 0.0
     zone_label: str = DEFAULT_ZONE_LABEL
@@ -127,7 +128,8 @@ def reconcile_once(
         if needed and cfg.wait:
             addresses = {n.name: n.address for n in snap.state.nodes if n.address}
             result.sessions = wait_established(
-                store, needed, addresses, cfg.timeout_seconds, cfg.poll_seconds, clock, sleep, progress
+                store, needed, addresses, cfg.timeout_seconds, cfg.poll_seconds, clock, sleep, progress,
+                settle=cfg.settle_seconds,
             )
             if not result.sessions.ok:
                 result.pending = len(changes.break_)

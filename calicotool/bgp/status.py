@@ -89,17 +89,42 @@ def wait_established(
     clock: Callable[[], float],
     sleep: Callable[[float], None],
     progress: SessionProgress | None = None,
+    settle: float = 0.0,
 ) -> SessionCheck:
-    """Poll CalicoNodeStatus until every session is Established or `timeout` seconds pass; `progress` hears
-    about every poll (the CLI shows it on stderr)."""
+    """Poll CalicoNodeStatus until every session is Established and has stayed so, poll after poll, for `settle`
+    seconds — or `timeout` seconds pass. The settle time matters because a fresh session can still drop: when both
+    ends connect at once, BGP's connection-collision resolution may close the connection one end already counted
+    as Established. A session that is up at the deadline but not yet for `settle` seconds counts as missing.
+    `progress` hears about every poll (the CLI shows it on stderr)."""
     start = clock()
     deadline = start + timeout
-    result = check_sessions(store, sessions, addresses)
+    up_since: dict[tuple[str, str], float] = {}
+
+    def observe() -> SessionCheck:
+        check = check_sessions(store, sessions, addresses)
+        now = clock()
+        missing = set(check.missing)
+        for pair in sessions:
+            if pair in missing:
+                up_since.pop(pair, None)
+            else:
+                up_since.setdefault(pair, now)
+        return check
+
+    def settled(check: SessionCheck) -> bool:
+        now = clock()
+        return check.ok and all(now - up_since.get(pair, now) >= settle for pair in sessions)
+
+    result = observe()
     if progress is not None:
         progress(result, 0.0, timeout)
-    while not result.ok and clock() < deadline:
+    while not settled(result) and clock() < deadline:
         sleep(min(poll, max(0.0, deadline - clock())))
-        result = check_sessions(store, sessions, addresses)
+        result = observe()
         if progress is not None:
             progress(result, clock() - start, timeout)
+    if result.ok and not settled(result):  # up now, but not for long enough: not to be trusted yet
+        now = clock()
+        young = sorted(p for p in sessions if now - up_since.get(p, now) < settle)
+        return SessionCheck(len(sessions) - len(young), young)
     return result

@@ -156,11 +156,13 @@ MaxChanges = Annotated[int | None, typer.Option("--max-changes", help="At most t
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Plan and print the changes; write nothing.")]
 Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for new sessions to be Established.")]
 Timeout = Annotated[str, typer.Option("--timeout", help="How long to wait for Established (e.g. 2m).")]
+Settle = Annotated[str, typer.Option("--settle", help="New sessions must stay Established this long before old "
+                                     "ones go (calico-node refreshes CalicoNodeStatus every 10s).")]
 
 
 def _reconcile_config(
     opts: PlanOptions, max_changes: int | None, dry_run: bool, wait: bool, timeout: str, zone_label: str | None,
-    rack_label: str,
+    rack_label: str, settle: str = "10s",
 ) -> ReconcileConfig:
     from calicotool.bgp.reconcile import ReconcileConfig
 
@@ -169,6 +171,7 @@ def _reconcile_config(
     return ReconcileConfig(
         options=opts, max_changes=max_changes, dry_run=dry_run, wait=wait,
         timeout_seconds=parse_duration(timeout, "--timeout"), poll_seconds=2.0,
+        settle_seconds=parse_duration(settle, "--settle"),
         zone_label=zone_label or DEFAULT_ZONE_LABEL, rack_label=rack_label, zone_label_explicit=zone_label is not None,
     )
 
@@ -196,6 +199,7 @@ def reconcile_cmd(
     dry_run: DryRun = False,
     wait: Wait = True,
     timeout: Timeout = "2m",
+    settle: Settle = "10s",
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Bring the datastore to the plan: make-before-break, bounded writes, locked.
@@ -215,7 +219,7 @@ def reconcile_cmd(
     app_ctx = app_context(ctx)
     opts = build_options(ratio, min_, max_, k, budget, max_imbalance, damping, demote_after, candidate_label,
                          exclude_label, hysteresis)
-    cfg = _reconcile_config(opts, max_changes, dry_run, wait, timeout, zone_label, rack_label)
+    cfg = _reconcile_config(opts, max_changes, dry_run, wait, timeout, zone_label, rack_label, settle)
     progress = _progress(app_ctx)
     if interval is not None:
         pause = parse_duration(interval, "--interval")
@@ -328,6 +332,7 @@ def migrate_cmd(
     dry_run: DryRun = False,
     wait: Wait = True,
     timeout: Timeout = "5m",
+    settle: Settle = "10s",
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Move the cluster off the node-to-node mesh (--from-mesh) or back (--to-mesh), checking each step.
@@ -341,7 +346,7 @@ def migrate_cmd(
     app_ctx = app_context(ctx)
     opts = build_options(ratio, min_, max_, k, budget, max_imbalance, damping, demote_after, candidate_label,
                          exclude_label, hysteresis)
-    cfg = _reconcile_config(opts, None, dry_run, wait, timeout, zone_label, rack_label)
+    cfg = _reconcile_config(opts, None, dry_run, wait, timeout, zone_label, rack_label, settle)
     store = app_ctx.store()
     progress = _progress(app_ctx)
     failed: MigrationFailed | None = None

@@ -131,7 +131,7 @@ class ReconcileRun:
 
 def reconcile_on_lab(
     lab: LabState, store: Store, options: PlanOptions, clients: list[str], floor: int, now: datetime,
-    timeout: float = 60.0,
+    timeout: float = 60.0, settle: float = 3.0,
 ) -> ReconcileRun:
     """Run one reconcile (make, wait on CalicoNodeStatus that the lab fills from BIRD, break) with the lab
     following every write, then poll until the lab has converged on the result."""
@@ -139,7 +139,10 @@ def reconcile_on_lab(
 
     node = LabCalicoNode(store, lab, clients)
     node.sample()
-    cfg = ReconcileConfig(options=options, timeout_seconds=timeout, poll_seconds=0.3, zone_label_explicit=True)
+    # The lab's statuses are read live from BIRD, so one keepalive interval of settling (3 s) shows a session that
+    # connection-collision resolution is about to close (seen on a saturated 2-core machine).
+    cfg = ReconcileConfig(options=options, timeout_seconds=timeout, poll_seconds=0.3, settle_seconds=settle,
+                          zone_label_explicit=True)
     result = reconcile_once(node, cfg, now=now)
     deadline = time.monotonic() + timeout
     while not lab_report(lab).converged:
