@@ -111,20 +111,20 @@ def wait_established(
                 up_since.setdefault(pair, now)
         return check
 
-    def settled(check: SessionCheck) -> bool:
+    def young() -> list[tuple[str, str]]:
+        """Sessions Established for less than `settle` seconds (asked only when every session is up)."""
         now = clock()
-        return check.ok and all(now - up_since.get(pair, now) >= settle for pair in sessions)
+        return sorted(p for p in sessions if now - up_since[p] < settle)
 
     result = observe()
     if progress is not None:
         progress(result, 0.0, timeout)
-    while not settled(result) and clock() < deadline:
+    while not (result.ok and not young()) and clock() < deadline:
         sleep(min(poll, max(0.0, deadline - clock())))
         result = observe()
         if progress is not None:
             progress(result, clock() - start, timeout)
-    if result.ok and not settled(result):  # up now, but not for long enough: not to be trusted yet
-        now = clock()
-        young = sorted(p for p in sessions if now - up_since.get(p, now) < settle)
-        return SessionCheck(len(sessions) - len(young), young)
+    unsettled = young() if result.ok else []
+    if unsettled:  # up now, but not for long enough: not to be trusted yet
+        return SessionCheck(len(sessions) - len(unsettled), unsettled)
     return result

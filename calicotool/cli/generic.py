@@ -14,14 +14,13 @@ from calicotool.cli.progress import ProgressFn, progress_for
 from calicotool.datastore.base import Store
 from calicotool.datastore.plan import ApplyPlan, plan_diff
 from calicotool.datastore.sync import execute, plan_against
-from calicotool.errors import InputError, Location, NotFound
+from calicotool.errors import InputError, NotFound
 from calicotool.model.kinds import kind_info
 from calicotool.model.loader import load_paths
 from calicotool.model.resource import Resource
 from calicotool.wording import plural
 
 if TYPE_CHECKING:
-    from calicotool.datastore.kube_applyset import KubeApplySet
     from calicotool.model.applyset import ApplySetRef
 
 FilesOption = Annotated[
@@ -121,60 +120,18 @@ def apply_resources(
     return plan
 
 
-def _open_applyset(app: AppContext, ref: ApplySetRef) -> KubeApplySet:
-    from calicotool.datastore.kube_applyset import KubeApplySet
-    from calicotool.datastore.kubernetes import KubeStore
-
-    store = app.store()
-    if not isinstance(store, KubeStore):
-        raise InputError("--applyset needs --datastore kubernetes: an ApplySet's parent is a Secret or ConfigMap in "
-                         "the Kubernetes API", Location(field="--applyset"))
-    return KubeApplySet.open(store, ref)
-
-
-def _applyset_plan(
-    aset: KubeApplySet, desired: list[Resource], prune: bool, prune_kinds: set[str] | None,
-    prune_selector: str | None,
-) -> tuple[list[Resource], ApplyPlan, list[Resource]]:
-    """Members labelled for the set; with --prune, every kind the set recorded is in scope and only its members
-    (part-of label) are candidates."""
-    from calicotool.model.applyset import PART_OF_LABEL, label_members
-
-    members = label_members(desired, aset.ref)
-    if prune:
-        prune_kinds = (prune_kinds or {r.info.name for r in members}) | aset.recorded_kinds()
-        own = f"{PART_OF_LABEL}={aset.ref.id}"
-        prune_selector = f"{own},{prune_selector}" if prune_selector else own
-    plan, current = plan_against(aset.store, members, prune=prune, prune_kinds=prune_kinds,
-                                 prune_selector=prune_selector)
-    return members, plan, current
-
-
 def _apply_applyset(
     app: AppContext, ref: ApplySetRef, desired: list[Resource], dry_run: bool, prune: bool,
     prune_kinds: set[str] | None, prune_selector: str | None, progress: ProgressFn,
 ) -> ApplyPlan:
-    aset = _open_applyset(app, ref)
-    members, plan, _ = _applyset_plan(aset, desired, prune, prune_kinds, prune_selector)
-    final = aset.state_for(members)
-    if not prune and aset.recorded is not None:
-        final = final.union(aset.recorded)  # without --prune the old members stay in the set
+    from calicotool.datastore.kube_applyset import KubeApplySet
+
+    aset = KubeApplySet.open(app.store(), ref)
+    members, plan, _ = aset.plan(desired, prune, prune_kinds, prune_selector)
     if dry_run:
         progress(f"planned {plural(len(plan.changes), 'change')}", 0, 0)
-        return plan
-    if plan.changes:
-        during = final.union(aset.recorded) if aset.recorded is not None else final
-        aset.write(during, dry_run=True)  # RBAC, a missing namespace: refused before any member is written
-        count = len(plan.changes)
-        progress("writing changes", 0, count)
-
-        def write_parent() -> None:
-            aset.write(during)
-
-        aset.store.apply_batch(plan.changes, before_writes=write_parent)
-        progress("writing changes", count, count)
-    if aset.write(final):
-        app.info(f"ApplySet {ref}: {aset.ref.id}")
+    elif aset.apply(members, plan, prune, progress):
+        app.info(f"ApplySet {ref}: {ref.id}")
     return plan
 
 
@@ -199,7 +156,9 @@ def diff_resources(
 ) -> int:
     """Print a unified diff live -> desired; return 1 on drift, like `kubectl diff`."""
     if applyset is not None:
-        _, plan, current = _applyset_plan(_open_applyset(app, applyset), desired, prune, prune_kinds, prune_selector)
+        from calicotool.datastore.kube_applyset import KubeApplySet
+
+        _, plan, current = KubeApplySet.open(app.store(), applyset).plan(desired, prune, prune_kinds, prune_selector)
     else:
         plan, current = plan_against(app.store(), desired, prune=prune, prune_kinds=prune_kinds,
                                      prune_selector=prune_selector)

@@ -162,7 +162,7 @@ Settle = Annotated[str, typer.Option("--settle", help="New sessions must stay Es
 
 def _reconcile_config(
     opts: PlanOptions, max_changes: int | None, dry_run: bool, wait: bool, timeout: str, zone_label: str | None,
-    rack_label: str, settle: str = "10s",
+    rack_label: str, settle: str,
 ) -> ReconcileConfig:
     from calicotool.bgp.reconcile import ReconcileConfig
 

@@ -8,12 +8,16 @@ now holds. Pruning then covers every kind the set ever recorded, even one the ma
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from calicotool import __version__
+from calicotool.datastore.base import Store
 from calicotool.datastore.kubernetes import KubeStore
+from calicotool.datastore.plan import ApplyPlan
+from calicotool.datastore.sync import plan_against
 from calicotool.errors import InputError, Location, NotFound
 from calicotool.model import applyset
 from calicotool.model.applyset import ApplySetRef, ParentState
@@ -34,8 +38,11 @@ class KubeApplySet:
     recorded: ParentState | None  # what the parent lists now (None: no parent yet)
 
     @classmethod
-    def open(cls, store: KubeStore, ref: ApplySetRef) -> KubeApplySet:
-        """Read the parent (if any) and refuse one that is not this tool's set."""
+    def open(cls, store: Store, ref: ApplySetRef) -> KubeApplySet:
+        """Read the parent (if any) and refuse one that is not this tool's set, or a datastore without one."""
+        if not isinstance(store, KubeStore):
+            raise InputError("--applyset needs --datastore kubernetes: an ApplySet's parent is a Secret or ConfigMap "
+                             "in the Kubernetes API", Location(field="--applyset"))
         try:
             current: dict[str, Any] | None = store.api.request("GET", _path(ref))
         except NotFound:
@@ -81,3 +88,36 @@ class KubeApplySet:
         if not dry_run:
             self.current, self.recorded = written, state
         return True
+
+    def plan(
+        self, desired: list[Resource], prune: bool, prune_kinds: set[str] | None, prune_selector: str | None,
+    ) -> tuple[list[Resource], ApplyPlan, list[Resource]]:
+        """(members, plan, current): members labelled for the set; with `prune`, every kind the set recorded is in
+        scope and only its members (part-of label) are candidates."""
+        members = applyset.label_members(desired, self.ref)
+        if prune:
+            prune_kinds = (prune_kinds or {r.info.name for r in members}) | self.recorded_kinds()
+            own = f"{applyset.PART_OF_LABEL}={self.ref.id}"
+            prune_selector = f"{own},{prune_selector}" if prune_selector else own
+        plan, current = plan_against(self.store, members, prune=prune, prune_kinds=prune_kinds,
+                                     prune_selector=prune_selector)
+        return members, plan, current
+
+    def apply(self, members: list[Resource], plan: ApplyPlan, prune: bool,
+              progress: Callable[[str, int, int], None]) -> bool:
+        """Write `plan` and the parent around it (see the module docstring); True when the parent changed."""
+        final = self.state_for(members)
+        if not prune and self.recorded is not None:
+            final = final.union(self.recorded)  # without --prune the old members stay in the set
+        if plan.changes:
+            during = final.union(self.recorded) if self.recorded is not None else final
+            self.write(during, dry_run=True)  # RBAC, a missing namespace: refused before any member is written
+            count = len(plan.changes)
+            progress("writing changes", 0, count)
+
+            def write_parent() -> None:
+                self.write(during)
+
+            self.store.apply_batch(plan.changes, before_writes=write_parent)
+            progress("writing changes", count, count)
+        return self.write(final)

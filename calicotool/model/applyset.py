@@ -119,7 +119,7 @@ def read_parent(doc: dict[str, Any] | None, ref: ApplySetRef) -> ParentState | N
     if tooling is None:
         raise InputError(f"{ref} exists but is not an ApplySet parent (no {TOOLING_ANNOTATION} annotation): "
                          "choose another --applyset name", Location(field="--applyset"))
-    tool = tooling.rsplit("/", 1)[0] if "/" in tooling else tooling
+    tool = tooling.rsplit("/", 1)[0]  # <tool>/<version>
     if tool != TOOL_NAME:
         raise InputError(f"the ApplySet {ref} is managed by {tool!r}, not {TOOL_NAME}: refusing to change another "
                          "tool's set", Location(field="--applyset"))
