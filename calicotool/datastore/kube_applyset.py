@@ -105,10 +105,11 @@ class KubeApplySet:
 
     def apply(self, members: list[Resource], plan: ApplyPlan, prune: bool,
               progress: Callable[[str, int, int], None]) -> bool:
-        """Write `plan` and the parent around it (see the module docstring); True when the parent changed."""
+        """Write `plan` and the parent around it (see the module docstring); True when the parent was written."""
         final = self.state_for(members)
         if not prune and self.recorded is not None:
             final = final.union(self.recorded)  # without --prune the old members stay in the set
+        wrote = False
         if plan.changes:
             during = final.union(self.recorded) if self.recorded is not None else final
             self.write(during, dry_run=True)  # RBAC, a missing namespace: refused before any member is written
@@ -116,8 +117,9 @@ class KubeApplySet:
             progress("writing changes", 0, count)
 
             def write_parent() -> None:
-                self.write(during)
+                nonlocal wrote
+                wrote = self.write(during)
 
             self.store.apply_batch(plan.changes, before_writes=write_parent)
             progress("writing changes", count, count)
-        return self.write(final)
+        return self.write(final) or wrote
